@@ -1,0 +1,87 @@
+package wirelab;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The command-line flags of every entry point: {@code --name value} pairs and {@code --help}.
+ * A wrong flag or value is an {@link IllegalArgumentException} whose message says what was
+ * expected and what came; each {@code main} prints it with its usage and exits 2.
+ */
+public final class Flags {
+
+    private final Map<String, String> values;
+    private final boolean help;
+
+    private Flags(Map<String, String> values, boolean help) {
+        this.values = values;
+        this.help = help;
+    }
+
+    /** {@code names} are the flags (without "--") this program takes; each takes one value. */
+    public static Flags parse(String[] args, Set<String> names) {
+        Map<String, String> values = new HashMap<>();
+        boolean help = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                help = true;
+                continue;
+            }
+            if (!arg.startsWith("--") || !names.contains(arg.substring(2))) {
+                throw new IllegalArgumentException("unknown argument '" + arg + "'; expected one of --"
+                        + String.join(", --", names.stream().sorted().toList()) + " or --help");
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(arg + " needs a value");
+            }
+            values.put(arg.substring(2), args[++i]);
+        }
+        return new Flags(values, help);
+    }
+
+    public boolean help() {
+        return help;
+    }
+
+    public String string(String name, String defaultValue) {
+        return values.getOrDefault(name, defaultValue);
+    }
+
+    public long integer(String name, long defaultValue, long min, long max) {
+        String text = values.get(name);
+        if (text == null) {
+            return defaultValue;
+        }
+        try {
+            long value = Long.parseLong(text.trim());
+            if (value < min || value > max) {
+                throw new IllegalArgumentException("--" + name + " must be from " + min + " to " + max + ", got " + value);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a whole number, got '" + text + "'");
+        }
+    }
+
+    public double number(String name, double defaultValue, double min, double max) {
+        String text = values.get(name);
+        if (text == null) {
+            return defaultValue;
+        }
+        try {
+            double value = Double.parseDouble(text.trim());
+            if (!(value >= min && value <= max)) {
+                throw new IllegalArgumentException("--" + name + " must be from " + min + " to " + max + ", got " + text);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a number, got '" + text + "'");
+        }
+    }
+
+    public boolean has(String name) {
+        return values.containsKey(name);
+    }
+}

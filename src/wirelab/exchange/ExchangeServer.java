@@ -1,0 +1,361 @@
+package wirelab.exchange;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
+
+import wirelab.Flags;
+
+/**
+ * The BetaCrew mock exchange server, wire-compatible with the original Node {@code main.js}.
+ *
+ * <p>A client connects over TCP and sends 2-byte requests (layout in {@link Packet}):
+ * <ul>
+ * <li>call type 1, "stream all packets": the server writes the order book in sequence order,
+ *     dropping some packets on purpose, then closes the connection;
+ * <li>call type 2, "resend packet": the server writes the one packet whose sequence is
+ *     {@code resendSeq} and keeps the connection open for more requests.
+ * </ul>
+ * What the original leaves undefined, we decide here: requests are read as exactly 2 bytes
+ * from each connection's own stream (the original shares one buffer between all clients), an
+ * unknown call type or a sequence not in the book closes that one connection with a logged
+ * reason (the original ignores the first and crashes on the second), and the last packet is
+ * never dropped (the assignment promises it; the original's code does not keep the promise).
+ *
+ * <p>One virtual thread per connection, plain blocking reads and writes.
+ */
+public final class ExchangeServer implements AutoCloseable {
+
+    private static final System.Logger log = System.getLogger("exchange-server");
+
+    /** How the server behaves. {@link #original()} reproduces {@code main.js}. */
+    public record Options(String host, int port, double dropProbability, Long seed, int packets,
+                          int delayMs, int idleTimeoutMs) {
+        public static Options original() {
+            return new Options("127.0.0.1", 3000, 0.25, null, 0, 0, 30_000);
+        }
+        public Options withPort(int port) {
+            return new Options(host, port, dropProbability, seed, packets, delayMs, idleTimeoutMs);
+        }
+        public Options withDrops(double probability, Long seed) {
+            return new Options(host, port, probability, seed, packets, delayMs, idleTimeoutMs);
+        }
+        public Options withPackets(int packets) {
+            return new Options(host, port, dropProbability, seed, packets, delayMs, idleTimeoutMs);
+        }
+        public Options withDelayMs(int delayMs) {
+            return new Options(host, port, dropProbability, seed, packets, delayMs, idleTimeoutMs);
+        }
+        public Options withIdleTimeoutMs(int idleTimeoutMs) {
+            return new Options(host, port, dropProbability, seed, packets, delayMs, idleTimeoutMs);
+        }
+    }
+
+    /** The original's book: 14 packets over four symbols, exactly as {@code main.js} has it. */
+    public static final List<Packet> ORIGINAL_BOOK = List.of(
+            new Packet("AAPL", 'B', 50, 100, 1),
+            new Packet("AAPL", 'B', 30, 98, 2),
+            new Packet("AAPL", 'S', 20, 101, 3),
+            new Packet("AAPL", 'S', 10, 102, 4),
+            new Packet("META", 'B', 40, 50, 5),
+            new Packet("META", 'S', 30, 55, 6),
+            new Packet("META", 'S', 20, 57, 7),
+            new Packet("MSFT", 'B', 25, 150, 8),
+            new Packet("MSFT", 'S', 15, 155, 9),
+            new Packet("MSFT", 'B', 20, 148, 10),
+            new Packet("AMZN", 'B', 10, 3000, 11),
+            new Packet("AMZN", 'B', 5, 2999, 12),
+            new Packet("AMZN", 'S', 15, 3020, 13),
+            new Packet("AMZN", 'S', 10, 3015, 14));
+
+    public static final int MAX_GENERATED_PACKETS = 10_000_000;
+
+    private final Options options;
+    private final int bookSize;
+    /** The whole book, already encoded: packet with sequence s starts at byte (s - 1) * 17. */
+    private final byte[] encodedBook;
+    private final ServerSocket serverSocket;
+    private final Set<Socket> openConnections = ConcurrentHashMap.newKeySet();
+    private final Thread acceptor;
+
+    private ExchangeServer(Options options) throws IOException {
+        this.options = options;
+        List<Packet> book = options.packets() > 0 ? generatedBook(options.packets()) : ORIGINAL_BOOK;
+        this.bookSize = book.size();
+        ByteBuffer encoded = ByteBuffer.allocate(bookSize * Packet.SIZE);
+        book.forEach(packet -> packet.encodeInto(encoded));
+        this.encodedBook = encoded.array();
+        this.serverSocket = new ServerSocket();
+        serverSocket.bind(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()), 1024);
+        this.acceptor = Thread.ofVirtual().name("exchange-acceptor").start(this::acceptConnections);
+    }
+
+    /** Binds (port 0 picks a free one; see {@link #port()}) and starts accepting clients. */
+    public static ExchangeServer start(Options options) throws IOException {
+        ExchangeServer server = new ExchangeServer(options);
+        log.log(INFO, "listening on {0}:{1,number,#} with {2} packets, drop probability {3}{4}{5}",
+                options.host(), server.port(), server.bookSize, options.dropProbability(),
+                options.seed() == null ? "" : ", seed " + options.seed(),
+                options.delayMs() == 0 ? "" : ", " + options.delayMs() + " ms delay per response");
+        return server;
+    }
+
+    public int port() {
+        return serverSocket.getLocalPort();
+    }
+
+    /** Stops accepting and closes every open connection. */
+    @Override
+    public void close() {
+        try {
+            serverSocket.close();
+        } catch (IOException ignored) {
+            // closing a listening socket has nothing left to report
+        }
+        openConnections.forEach(ExchangeServer::closeQuietly);
+        try {
+            acceptor.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.log(INFO, "stopped");
+    }
+
+    private void acceptConnections() {
+        while (!serverSocket.isClosed()) {
+            try {
+                Socket socket = serverSocket.accept();
+                openConnections.add(socket);
+                Thread.ofVirtual().name("exchange-client-" + socket.getPort()).start(() -> serve(socket));
+            } catch (IOException e) {
+                if (!serverSocket.isClosed()) {
+                    log.log(WARNING, "accept failed: {0}", e.toString());
+                }
+            }
+        }
+    }
+
+    // One connection, top to bottom: read a 2-byte request, answer it, repeat until the
+    // stream is sent, the client leaves, or it asks for something we cannot give.
+    private void serve(Socket socket) {
+        String client = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
+        log.log(INFO, "{0} connected", client);
+        try (socket) {
+            socket.setSoTimeout(options.idleTimeoutMs());
+            socket.setTcpNoDelay(true);
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+            byte[] requestBytes = new byte[Packet.Request.SIZE];
+            while (true) {
+                if (!readRequest(in, requestBytes, client)) {
+                    return;
+                }
+                Packet.Request request = Packet.Request.decode(requestBytes);
+                switch (request.callType()) {
+                    case Packet.Request.STREAM_ALL_PACKETS -> {
+                        streamAllPackets(socket, out, client);
+                        return;
+                    }
+                    case Packet.Request.RESEND_PACKET -> {
+                        if (!resendPacket(out, request.resendSeq(), client)) {
+                            return;
+                        }
+                    }
+                    default -> {
+                        log.log(WARNING, "{0} sent unknown call type {1} (expected 1 = stream all packets or 2 = resend packet); closing",
+                                client, request.callType());
+                        return;
+                    }
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            log.log(INFO, "{0} sent nothing for {1} ms; closing the idle connection", client, options.idleTimeoutMs());
+        } catch (IOException e) {
+            log.log(INFO, "{0} went away: {1}", client, e.getMessage());
+        } catch (RuntimeException e) {
+            log.log(WARNING, "{0}: unexpected error, closing: {1}", client, e.toString());
+        } finally {
+            openConnections.remove(socket);
+        }
+    }
+
+    /** Reads exactly one request, however TCP splits it. false when the client closed cleanly. */
+    private boolean readRequest(DataInputStream in, byte[] requestBytes, String client) throws IOException {
+        int first = in.read();
+        if (first < 0) {
+            log.log(INFO, "{0} closed the connection", client);
+            return false;
+        }
+        requestBytes[0] = (byte) first;
+        try {
+            in.readFully(requestBytes, 1, 1);
+        } catch (EOFException e) {
+            log.log(WARNING, "{0} closed after 1 of the 2 bytes of a request (callType {1})", client, requestBytes[0]);
+            return false;
+        }
+        return true;
+    }
+
+    private void streamAllPackets(Socket socket, OutputStream out, String client) throws IOException {
+        pause();
+        RandomGenerator random = options.seed() == null ? new SplittableRandom() : new Random(options.seed());
+        List<Integer> dropped = new ArrayList<>();
+        int sent = 0;
+        try {
+            for (int sequence = 1; sequence <= bookSize; sequence++) {
+                // The last packet is never dropped: it is how a client learns the highest sequence.
+                boolean last = sequence == bookSize;
+                if (!last && random.nextDouble() < options.dropProbability()) {
+                    dropped.add(sequence);
+                    continue;
+                }
+                out.write(encodedBook, (sequence - 1) * Packet.SIZE, Packet.SIZE);
+                sent++;
+            }
+            out.flush();
+        } catch (IOException e) {
+            log.log(WARNING, "{0} went away during the stream, after {1} of {2} packets were written: {3}",
+                    client, sent, bookSize - dropped.size(), e.getMessage());
+            return;
+        }
+        log.log(INFO, "{0} streamed {1} packets, dropped {2} {3}; closing", client, sent, dropped.size(), summarize(dropped));
+        lingeringClose(socket);
+    }
+
+    /** false when the sequence is not in the book and the connection must close. */
+    private boolean resendPacket(OutputStream out, int resendSeq, String client) throws IOException {
+        if (resendSeq < 1 || resendSeq > bookSize) {
+            log.log(WARNING, "{0} asked to resend sequence {1}, which is not in the book (1..{2}); closing",
+                    client, resendSeq, Math.min(bookSize, Packet.Request.MAX_RESEND_SEQ));
+            return false;
+        }
+        pause();
+        out.write(encodedBook, (resendSeq - 1) * Packet.SIZE, Packet.SIZE);
+        out.flush();
+        log.log(INFO, "{0} resent sequence {1}", client, resendSeq);
+        return true;
+    }
+
+    // We end our side with FIN first and read what the client still sends until it closes
+    // too: closing a socket with unread bytes makes the kernel send RST, and a RST can make
+    // the client lose the tail of the stream it has not read yet.
+    private static void lingeringClose(Socket socket) throws IOException {
+        socket.shutdownOutput();
+        socket.setSoTimeout(2_000);
+        InputStream in = socket.getInputStream();
+        byte[] discard = new byte[512];
+        try {
+            while (in.read(discard) >= 0) {
+                // keep draining until the client closes
+            }
+        } catch (SocketTimeoutException | SocketException e) {
+            // the client kept its side open, or reset it: either way we are done
+        }
+    }
+
+    private void pause() {
+        if (options.delayMs() > 0) {
+            try {
+                Thread.sleep(options.delayMs());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A generated book for load: symbols cycle, sequences 1..n, values vary but repeat. */
+    static List<Packet> generatedBook(int n) {
+        String[] symbols = {"AAPL", "META", "MSFT", "AMZN"};
+        List<Packet> book = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            book.add(new Packet(symbols[i % symbols.length], i % 2 == 0 ? 'B' : 'S',
+                    1 + (i * 7) % 100, 50 + (i * 13) % 3000, i + 1));
+        }
+        return book;
+    }
+
+    private static String summarize(List<Integer> sequences) {
+        if (sequences.size() <= 20) {
+            return sequences.toString();
+        }
+        return sequences.subList(0, 20).toString().replace("]", ", ...]");
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // the connection is being torn down anyway
+        }
+    }
+
+    // --- command line ---------------------------------------------------------------------
+
+    private static final String USAGE = """
+            usage: make run-server ARGS="[flags]"
+              --host H          address to listen on (default 127.0.0.1, loopback only;
+                                --host 0.0.0.0 exposes the server on every interface)
+              --port N          TCP port (default 3000; 0 picks a free one)
+              --drop P          probability that a streamed packet is dropped (default 0.25,
+                                as the original; the last packet is never dropped)
+              --seed S          make drops repeatable: every stream drops the same packets
+              --packets N       serve a generated book of N packets instead of the original 14
+              --delay-ms MS     wait MS before each response, to make round trips visible
+              --idle-timeout-ms MS  close a connection that sends nothing for MS (default 30000)
+              --help            this text""";
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            Flags flags = Flags.parse(args, Set.of("host", "port", "drop", "seed", "packets", "delay-ms", "idle-timeout-ms"));
+            if (flags.help()) {
+                System.out.println(USAGE);
+                return;
+            }
+            Options defaults = Options.original();
+            options = new Options(
+                    flags.string("host", defaults.host()),
+                    (int) flags.integer("port", defaults.port(), 0, 65535),
+                    flags.number("drop", defaults.dropProbability(), 0, 1),
+                    flags.has("seed") ? flags.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null,
+                    (int) flags.integer("packets", 0, 1, MAX_GENERATED_PACKETS),
+                    (int) flags.integer("delay-ms", 0, 0, 60_000),
+                    (int) flags.integer("idle-timeout-ms", defaults.idleTimeoutMs(), 1, Integer.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            System.err.println("exchange server: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        ExchangeServer server;
+        try {
+            server = start(options);
+        } catch (IOException e) {
+            System.err.println("exchange server: cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        server.acceptor.join();
+    }
+}

@@ -1,0 +1,151 @@
+package wirelab.exchange;
+
+import java.net.ProtocolException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+
+/**
+ * The BetaCrew wire format: one stock packet of 17 bytes, and the 2-byte request that asks
+ * for packets. Both the exchange server and the client speak it through this file only.
+ *
+ * <pre>
+ * Packet, 17 bytes, integers big-endian (network order):
+ *
+ * | offset | size | field              | type                      |
+ * |--------|------|--------------------|---------------------------|
+ * | 0      | 4    | symbol             | ASCII, e.g. "MSFT"        |
+ * | 4      | 1    | buy/sell indicator | ASCII 'B' or 'S'          |
+ * | 5      | 4    | quantity           | int32                     |
+ * | 9      | 4    | price              | int32                     |
+ * | 13     | 4    | packet sequence    | int32, from 1, contiguous |
+ *
+ * Request, 2 bytes:
+ *
+ * | offset | size | field     | type                                       |
+ * |--------|------|-----------|--------------------------------------------|
+ * | 0      | 1    | callType  | int8: 1 = stream all packets, 2 = resend   |
+ * | 1      | 1    | resendSeq | int8: the sequence to resend (call type 2) |
+ * </pre>
+ *
+ * Because {@code resendSeq} is one signed byte, only sequences 1..127 can ever be asked for
+ * again: that is the protocol's own limit, not ours.
+ */
+public record Packet(String symbol, char buySellIndicator, int quantity, int price, int sequence) {
+
+    public static final int SIZE = 17;
+    public static final int SYMBOL_LENGTH = 4;
+
+    public Packet {
+        String problem = checkSymbol(symbol.getBytes(StandardCharsets.ISO_8859_1));
+        if (symbol.length() != SYMBOL_LENGTH || problem != null) {
+            throw new IllegalArgumentException("symbol must be 4 printable ASCII characters, got \"" + symbol + "\"");
+        }
+        if (buySellIndicator != 'B' && buySellIndicator != 'S') {
+            throw new IllegalArgumentException("buy/sell indicator must be 'B' or 'S', got '" + buySellIndicator + "'");
+        }
+        if (sequence <= 0) {
+            throw new IllegalArgumentException("sequence must be 1 or more, got " + sequence);
+        }
+    }
+
+    /** Writes this packet's 17 bytes into {@code buffer} at its position. */
+    public void encodeInto(ByteBuffer buffer) {
+        buffer.put(symbol.getBytes(StandardCharsets.US_ASCII))
+              .put((byte) buySellIndicator)
+              .putInt(quantity)
+              .putInt(price)
+              .putInt(sequence);   // ByteBuffer is big-endian unless told otherwise
+    }
+
+    public byte[] encode() {
+        ByteBuffer buffer = ByteBuffer.allocate(SIZE);
+        encodeInto(buffer);
+        return buffer.array();
+    }
+
+    /**
+     * Reads the 17 bytes at {@code offset} of {@code bytes}. {@code streamOffset} is where
+     * those bytes stood in the whole TCP stream, so that an error can say where it happened.
+     */
+    public static Packet decode(byte[] bytes, int offset, long streamOffset) throws ProtocolException {
+        if (bytes.length - offset < SIZE) {
+            throw new ProtocolException("packet at byte " + streamOffset + ": expected " + SIZE + " bytes, got "
+                    + (bytes.length - offset) + " (" + hex(bytes, offset, bytes.length - offset) + ")");
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, SIZE);
+        byte[] symbolBytes = new byte[SYMBOL_LENGTH];
+        buffer.get(symbolBytes);
+        String symbolProblem = checkSymbol(symbolBytes);
+        if (symbolProblem != null) {
+            throw malformed(streamOffset, bytes, offset, "symbol must be 4 printable ASCII bytes, " + symbolProblem);
+        }
+        byte indicator = buffer.get();
+        if (indicator != 'B' && indicator != 'S') {
+            throw malformed(streamOffset, bytes, offset,
+                    "buy/sell indicator must be 'B' or 'S', got 0x" + HexFormat.of().toHexDigits(indicator));
+        }
+        int quantity = buffer.getInt();
+        int price = buffer.getInt();
+        int sequence = buffer.getInt();
+        if (sequence <= 0) {
+            throw malformed(streamOffset, bytes, offset, "sequence must be 1 or more, got " + sequence);
+        }
+        return new Packet(new String(symbolBytes, StandardCharsets.US_ASCII), (char) indicator, quantity, price, sequence);
+    }
+
+    public static Packet decode(byte[] seventeenBytes) throws ProtocolException {
+        return decode(seventeenBytes, 0, 0);
+    }
+
+    /** The 2-byte request. Both bytes are signed, as the original server reads them. */
+    public record Request(int callType, int resendSeq) {
+        public static final int SIZE = 2;
+        public static final int STREAM_ALL_PACKETS = 1;
+        public static final int RESEND_PACKET = 2;
+        /** The largest sequence a one-signed-byte {@code resendSeq} can name. */
+        public static final int MAX_RESEND_SEQ = Byte.MAX_VALUE;
+
+        public static Request streamAllPackets() {
+            return new Request(STREAM_ALL_PACKETS, 0);
+        }
+
+        public static Request resendPacket(int sequence) {
+            if (sequence < 1 || sequence > MAX_RESEND_SEQ) {
+                throw new IllegalArgumentException("resendSeq is one signed byte, so only sequences 1.."
+                        + MAX_RESEND_SEQ + " can be asked for; got " + sequence);
+            }
+            return new Request(RESEND_PACKET, sequence);
+        }
+
+        public byte[] encode() {
+            return new byte[] {(byte) callType, (byte) resendSeq};
+        }
+
+        public static Request decode(byte[] twoBytes) {
+            return new Request(twoBytes[0], twoBytes[1]);   // byte widens with its sign: 0xFF is -1
+        }
+    }
+
+    /** null when the symbol bytes are fine, else what is wrong with them. */
+    private static String checkSymbol(byte[] symbolBytes) {
+        if (symbolBytes.length != SYMBOL_LENGTH) {
+            return "got " + symbolBytes.length + " bytes";
+        }
+        for (int i = 0; i < symbolBytes.length; i++) {
+            if (symbolBytes[i] < 0x21 || symbolBytes[i] > 0x7E) {
+                return "got 0x" + HexFormat.of().toHexDigits(symbolBytes[i]) + " at symbol byte " + i;
+            }
+        }
+        return null;
+    }
+
+    private static ProtocolException malformed(long streamOffset, byte[] bytes, int offset, String what) {
+        return new ProtocolException("packet at byte " + streamOffset + ": " + what
+                + " (packet bytes " + hex(bytes, offset, SIZE) + ")");
+    }
+
+    private static String hex(byte[] bytes, int offset, int length) {
+        return HexFormat.ofDelimiter(" ").formatHex(bytes, offset, offset + length);
+    }
+}
