@@ -6,6 +6,9 @@ SHELL := /bin/bash
 
 # Pinned versions, stated here and nowhere else.
 GSON_VERSION  := 2.13.2
+# gson's own compile-time dependency; on the compile class path only, so that -Xlint:all
+# can read the annotations on gson's classes.
+ERRORPRONE_VERSION := 2.41.0
 # The standalone console launcher bundles the junit-jupiter 5.14 engine.
 JUNIT_VERSION := 1.14.1
 
@@ -19,6 +22,7 @@ JAVAC := $(JDK)/bin/javac
 LIB        := lib
 GSON_JAR   := $(LIB)/gson-$(GSON_VERSION).jar
 JUNIT_JAR  := $(LIB)/junit-platform-console-standalone-$(JUNIT_VERSION).jar
+ERRORPRONE_JAR := $(LIB)/error_prone_annotations-$(ERRORPRONE_VERSION).jar
 CLASSES    := build/classes
 TEST_CLASSES := build/test-classes
 SOURCES      := $(shell find src -name '*.java')
@@ -39,18 +43,23 @@ $(GSON_JAR):
 	mkdir -p $(LIB)
 	mvn -q -B dependency:copy -Dartifact=com.google.code.gson:gson:$(GSON_VERSION) -DoutputDirectory=$(LIB)
 
+$(ERRORPRONE_JAR):
+	mkdir -p $(LIB)
+	mvn -q -B dependency:copy -Dartifact=com.google.errorprone:error_prone_annotations:$(ERRORPRONE_VERSION) -DoutputDirectory=$(LIB)
+
 $(JUNIT_JAR):
 	mkdir -p $(LIB)
 	mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_VERSION) -DoutputDirectory=$(LIB)
 
-$(CLASSES)/.built: $(SOURCES) $(GSON_JAR)
+$(CLASSES)/.built: $(SOURCES) $(GSON_JAR) $(ERRORPRONE_JAR)
 	rm -rf $(CLASSES) && mkdir -p $(CLASSES)
-	$(JAVAC) $(JAVAC_FLAGS) -cp $(GSON_JAR) -d $(CLASSES) $(SOURCES)
+	$(JAVAC) $(JAVAC_FLAGS) -cp $(GSON_JAR):$(ERRORPRONE_JAR) -d $(CLASSES) $(SOURCES)
+	echo "$(abspath $(CLASSES)):$(abspath $(GSON_JAR))" > build/classpath
 	touch $@
 
 $(TEST_CLASSES)/.built: $(CLASSES)/.built $(TEST_SOURCES) $(JUNIT_JAR)
 	rm -rf $(TEST_CLASSES) && mkdir -p $(TEST_CLASSES)
-	$(JAVAC) $(JAVAC_FLAGS) -cp $(RUN_CP):$(JUNIT_JAR) -d $(TEST_CLASSES) $(TEST_SOURCES)
+	$(JAVAC) $(JAVAC_FLAGS) -cp $(RUN_CP):$(ERRORPRONE_JAR):$(JUNIT_JAR) -d $(TEST_CLASSES) $(TEST_SOURCES)
 	touch $@
 
 # Runs every test; logs go to build/test.log. The last line is the summary CI reads.

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make demo: the exchange end to end. Starts a server that drops packets on a free port,
+# runs the client against it, shows the summary and the first entries of the output, and
+# stops the server by its PID. Leaves nothing running.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+mkdir -p build/demo
+server_log=build/demo/server.log
+out=build/demo/output.json
+
+"${JAVA_RUN[@]}" wirelab.exchange.ExchangeServer --port 0 --drop 0.3 --delay-ms 20 >"$server_log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+
+port=""
+for _ in $(seq 1 100); do   # the server logs its port once it listens
+  port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$server_log" | head -1)
+  [ -n "$port" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$server_log"; echo "demo: the server did not start" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "demo: the server did not report its port within 10 s" >&2; exit 1; }
+echo "== server listening on 127.0.0.1:$port, dropping 30% of streamed packets, 20 ms per response"
+
+echo "== client"
+"${JAVA_RUN[@]}" wirelab.exchange.ExchangeClient --port "$port" --out "$out"
+
+echo "== first entries of $out"
+head -n 15 "$out"
+echo "  ..."
+echo "== what the server saw"
+cat "$server_log"

@@ -1,0 +1,413 @@
+package wirelab.exchange;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.io.BufferedWriter;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.google.gson.stream.JsonWriter;
+
+import wirelab.Flags;
+
+/**
+ * The BetaCrew exchange client: gets every packet of the server's book, once, in order.
+ *
+ * <ol>
+ * <li>Stream: send call type 1 and read until the server closes. TCP may split or join
+ *     packets anywhere, so the bytes are cut into 17-byte packets by count, never by read.
+ * <li>Gaps: every sequence from 1 to the highest seen that did not arrive is missing (the
+ *     server never drops the last packet, so the highest seen is the last).
+ * <li>Resend: ask for all missing packets at once, one virtual thread and one connection per
+ *     request, each with a deadline and bounded retries, so k gaps cost about one round trip.
+ * <li>Output: a JSON array ordered by sequence, written to a temp file and moved into place
+ *     atomically, and only when it is complete.
+ * </ol>
+ *
+ * <p>Why one connection per resend rather than pipelining them on one: the original server
+ * answers each resend on its connection and never closes it, so one connection per request
+ * is what every client written for it does; a connection that fails costs one sequence, not
+ * all of them; and a timeout or a retry is simply "close this socket and try again".
+ * Packet layout and the 2-byte request are in {@link Packet}.
+ */
+public final class ExchangeClient {
+
+    private static final System.Logger log = System.getLogger("exchange-client");
+
+    public record Options(String host, int port, Path out, int timeoutMs, int retries, int concurrency, int maxPackets) {
+        public static Options defaults() {
+            return new Options("127.0.0.1", 3000, Path.of("output.json"), 5_000, 3, 0, 5_000_000);
+        }
+        public Options withServer(int port) {
+            return new Options(host, port, out, timeoutMs, retries, concurrency, maxPackets);
+        }
+        public Options withOut(Path out) {
+            return new Options(host, port, out, timeoutMs, retries, concurrency, maxPackets);
+        }
+        public Options withTimeout(int timeoutMs, int retries) {
+            return new Options(host, port, out, timeoutMs, retries, concurrency, maxPackets);
+        }
+        public Options withConcurrency(int concurrency) {
+            return new Options(host, port, out, timeoutMs, retries, concurrency, maxPackets);
+        }
+        public Options withMaxPackets(int maxPackets) {
+            return new Options(host, port, out, timeoutMs, retries, concurrency, maxPackets);
+        }
+    }
+
+    /** What one run did; printed as one line whether it succeeded or not. */
+    public record Summary(int receivedInStream, int missing, int recovered, int retries, long elapsedMs, long recoveryMs) {
+        @Override
+        public String toString() {
+            return "received " + receivedInStream + " in stream, " + missing + " missing, " + recovered
+                    + " recovered, " + retries + " retries, " + elapsedMs + " ms (" + recoveryMs + " ms after the stream)";
+        }
+    }
+
+    /** The run could not produce a complete output; nothing was written. */
+    public static final class IncompleteException extends IOException {
+        private static final long serialVersionUID = 1L;
+        public IncompleteException(String message) {
+            super(message);
+        }
+    }
+
+    private final Options options;
+    private final long startedNanos = System.nanoTime();
+    /** Every packet we hold, by sequence: filled by the stream, then by the resend threads. */
+    private final Map<Integer, Packet> packets = new ConcurrentHashMap<>();
+    private int receivedInStream;
+    private int missing;
+    private long streamEndedNanos;
+    private final AtomicInteger recovered = new AtomicInteger();
+    private final AtomicInteger retries = new AtomicInteger();
+
+    public ExchangeClient(Options options) {
+        this.options = options;
+    }
+
+    /** Streams, recovers every gap, writes the output. Throws when the output would be incomplete. */
+    public Summary run() throws IOException {
+        int highestSequence = streamAllPackets();
+        streamEndedNanos = System.nanoTime();
+        List<Integer> missingSequences = new ArrayList<>();
+        for (int sequence = 1; sequence <= highestSequence; sequence++) {
+            if (!packets.containsKey(sequence)) {
+                missingSequences.add(sequence);
+            }
+        }
+        missing = missingSequences.size();
+        log.log(INFO, "stream ended: {0} packets, highest sequence {1}, missing {2}",
+                receivedInStream, highestSequence, missingSequences);
+        Map<Integer, String> failures = recover(missingSequences);
+        if (!failures.isEmpty()) {
+            throw new IncompleteException("could not recover " + failures.size() + " of " + missing
+                    + " missing packets, so no output was written: " + describe(failures));
+        }
+        writeOutput(highestSequence);
+        return summary();
+    }
+
+    public Summary summary() {
+        long now = System.nanoTime();
+        return new Summary(receivedInStream, missing, recovered.get(), retries.get(), (now - startedNanos) / 1_000_000,
+                streamEndedNanos == 0 ? 0 : (now - streamEndedNanos) / 1_000_000);
+    }
+
+    // --- 1. the stream --------------------------------------------------------------------
+
+    /** Reads the whole stream into {@link #packets}; returns the highest sequence seen. */
+    private int streamAllPackets() throws IOException {
+        long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
+        int highestSequence = 0;
+        try (Socket socket = connect(deadline)) {
+            socket.getOutputStream().write(Packet.Request.streamAllPackets().encode());
+            InputStream in = socket.getInputStream();
+            byte[] chunk = new byte[64 * 1024];
+            int filled = 0;          // bytes in chunk not yet cut into packets
+            long streamOffset = 0;   // where chunk[0] stands in the whole stream
+            while (true) {
+                int n = readBefore(deadline, socket, in, chunk, filled, "the stream");
+                if (n < 0) {
+                    break;           // the server closed: the stream is over
+                }
+                filled += n;
+                int whole = filled - filled % Packet.SIZE;
+                for (int offset = 0; offset < whole; offset += Packet.SIZE) {
+                    Packet packet = Packet.decode(chunk, offset, streamOffset + offset);
+                    if (keep(packet)) {
+                        receivedInStream++;
+                        highestSequence = Math.max(highestSequence, packet.sequence());
+                    }
+                    if (receivedInStream > options.maxPackets()) {
+                        throw new ProtocolException("the stream holds more than " + options.maxPackets()
+                                + " packets (--max-packets); refusing to keep more");
+                    }
+                }
+                // the bytes of a packet cut in two by TCP wait at the front for the rest
+                System.arraycopy(chunk, whole, chunk, 0, filled - whole);
+                filled -= whole;
+                streamOffset += whole;
+            }
+            if (filled > 0) {
+                throw new ProtocolException("stream ended in the middle of a packet at byte " + streamOffset
+                        + ": got " + filled + " of " + Packet.SIZE + " bytes ("
+                        + HexFormat.ofDelimiter(" ").formatHex(chunk, 0, filled) + ")");
+            }
+        }
+        return highestSequence;
+    }
+
+    /** Adds a packet; false for an exact duplicate. Two different packets with one sequence are an error. */
+    private boolean keep(Packet packet) throws ProtocolException {
+        Packet earlier = packets.putIfAbsent(packet.sequence(), packet);
+        if (earlier == null) {
+            return true;
+        }
+        if (!earlier.equals(packet)) {
+            throw new ProtocolException("sequence " + packet.sequence() + " arrived twice with different contents: "
+                    + earlier + " and " + packet);
+        }
+        log.log(INFO, "ignored a duplicate of sequence {0}", packet.sequence());
+        return false;
+    }
+
+    // --- 2. the gaps, all at once -----------------------------------------------------------
+
+    /** Asks for every missing sequence concurrently. Returns the ones that failed, with why. */
+    private Map<Integer, String> recover(List<Integer> missingSequences) {
+        Map<Integer, String> failures = new ConcurrentHashMap<>();
+        if (missingSequences.isEmpty()) {
+            return failures;
+        }
+        int inFlight = options.concurrency() > 0 ? options.concurrency() : missingSequences.size();
+        Semaphore permits = new Semaphore(inFlight);
+        log.log(INFO, "asking for {0} missing packets, {1} at a time", missingSequences.size(), inFlight);
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int sequence : missingSequences) {
+                if (sequence > Packet.Request.MAX_RESEND_SEQ) {
+                    failures.put(sequence, "resendSeq is one signed byte, so only sequences 1.."
+                            + Packet.Request.MAX_RESEND_SEQ + " can be asked for");
+                    continue;
+                }
+                threads.submit(() -> {
+                    permits.acquireUninterruptibly();
+                    try {
+                        recoverOne(sequence, failures);
+                    } finally {
+                        permits.release();
+                    }
+                });
+            }
+        }   // close() waits for every request to finish
+        return failures;
+    }
+
+    private void recoverOne(int sequence, Map<Integer, String> failures) {
+        String lastReason = null;
+        for (int attempt = 0; attempt <= options.retries(); attempt++) {
+            if (attempt > 0) {
+                retries.incrementAndGet();
+                backOff(attempt);
+            }
+            try {
+                Packet packet = requestResend(sequence);
+                if (keep(packet)) {
+                    recovered.incrementAndGet();
+                    log.log(INFO, "recovered sequence {0}", sequence);
+                }
+                return;
+            } catch (IOException e) {
+                String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+                log.log(WARNING, "resend of sequence {0}, attempt {1} of {2}: {3}",
+                        sequence, attempt + 1, options.retries() + 1, reason);
+                lastReason = reason;
+            }
+        }
+        failures.put(sequence, lastReason + ", after " + (options.retries() + 1) + " attempts");
+    }
+
+    /** One call type 2 request on its own connection; the answer must be the sequence asked for. */
+    private Packet requestResend(int sequence) throws IOException {
+        long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
+        try (Socket socket = connect(deadline)) {
+            socket.getOutputStream().write(Packet.Request.resendPacket(sequence).encode());
+            byte[] bytes = new byte[Packet.SIZE];
+            int filled = 0;
+            while (filled < Packet.SIZE) {
+                int n = readBefore(deadline, socket, socket.getInputStream(), bytes, filled, "resend of sequence " + sequence);
+                if (n < 0) {
+                    throw new EOFException("server closed after " + filled + " of the " + Packet.SIZE
+                            + " bytes of the resent packet");
+                }
+                filled += n;
+            }
+            Packet packet = Packet.decode(bytes);
+            if (packet.sequence() != sequence) {
+                throw new ProtocolException("asked for sequence " + sequence + ", got sequence " + packet.sequence());
+            }
+            return packet;
+        }   // the original server never closes after a resend: we do
+    }
+
+    private static void backOff(int attempt) {
+        long base = Math.min(1_000, 50L << attempt);
+        try {
+            Thread.sleep(base + ThreadLocalRandom.current().nextLong(base / 2 + 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // --- the socket, with a deadline for the whole request -----------------------------------
+
+    private Socket connect(long deadline) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.connect(new InetSocketAddress(options.host(), options.port()), remainingMs(deadline, "connect"));
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw new IOException("cannot connect to " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One read into {@code buffer} from {@code offset}, waiting no later than the request's
+     * deadline. The deadline covers the whole request, so a server that trickles a byte a
+     * second cannot stretch it: a per-read timeout alone would be reset by every byte.
+     */
+    private static int readBefore(long deadline, Socket socket, InputStream in, byte[] buffer, int offset, String what)
+            throws IOException {
+        socket.setSoTimeout(remainingMs(deadline, what));
+        try {
+            return in.read(buffer, offset, buffer.length - offset);
+        } catch (SocketTimeoutException e) {
+            throw new SocketTimeoutException(what + " timed out");
+        }
+    }
+
+    private static int remainingMs(long deadline, String what) throws SocketTimeoutException {
+        long remaining = (deadline - System.nanoTime()) / 1_000_000;
+        if (remaining <= 0) {
+            throw new SocketTimeoutException(what + " timed out");
+        }
+        return (int) Math.min(Integer.MAX_VALUE, remaining);
+    }
+
+    // --- 3. the output ----------------------------------------------------------------------
+
+    /**
+     * Writes sequences 1..highest to a temp file beside the output, forces it to disk, then
+     * renames it over the output in one atomic step: a reader (or a crash) sees the old file
+     * or the new one, never half of one.
+     */
+    private void writeOutput(int highestSequence) throws IOException {
+        Path out = options.out().toAbsolutePath();
+        Path temp = Files.createTempFile(out.getParent(), "." + out.getFileName() + "-", ".tmp");
+        try {
+            try (BufferedWriter writer = Files.newBufferedWriter(temp);
+                 JsonWriter json = new JsonWriter(writer)) {
+                json.setIndent("  ");
+                json.beginArray();
+                for (int sequence = 1; sequence <= highestSequence; sequence++) {
+                    Packet packet = packets.get(sequence);
+                    json.beginObject()
+                        .name("symbol").value(packet.symbol())
+                        .name("buySellIndicator").value(String.valueOf(packet.buySellIndicator()))
+                        .name("quantity").value(packet.quantity())
+                        .name("price").value(packet.price())
+                        .name("sequence").value(packet.sequence())
+                        .endObject();
+                }
+                json.endArray();
+            }
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        log.log(INFO, "wrote {0} packets to {1}", highestSequence, options.out());
+    }
+
+    private static String describe(Map<Integer, String> failures) {
+        Map<Integer, String> sorted = new TreeMap<>(failures);
+        List<String> lines = new ArrayList<>();
+        sorted.forEach((sequence, reason) -> lines.add("sequence " + sequence + " (" + reason + ")"));
+        return String.join(", ", lines);
+    }
+
+    // --- command line ---------------------------------------------------------------------
+
+    private static final String USAGE = """
+            usage: make run-client ARGS="[flags]"
+              --host H            server address (default 127.0.0.1)
+              --port N            server port (default 3000)
+              --out FILE          where to write the JSON array (default output.json)
+              --timeout-ms MS     deadline for each request, the stream included (default 5000)
+              --retries N         extra attempts for a resend that fails (default 3)
+              --concurrency N     most resends in flight (default: all at once;
+                                  1 asks one at a time, as the seed clients do)
+              --max-packets N     refuse a stream with more packets than this (default 5000000)
+              --help              this text
+            exit status: 0 the output is complete; 1 it could not be (nothing written); 2 bad flags""";
+
+    public static void main(String[] args) {
+        Options options;
+        try {
+            Flags flags = Flags.parse(args, Set.of("host", "port", "out", "timeout-ms", "retries", "concurrency", "max-packets"));
+            if (flags.help()) {
+                System.out.println(USAGE);
+                return;
+            }
+            Options defaults = Options.defaults();
+            options = new Options(
+                    flags.string("host", defaults.host()),
+                    (int) flags.integer("port", defaults.port(), 1, 65535),
+                    Path.of(flags.string("out", defaults.out().toString())),
+                    (int) flags.integer("timeout-ms", defaults.timeoutMs(), 1, 3_600_000),
+                    (int) flags.integer("retries", defaults.retries(), 0, 100),
+                    (int) flags.integer("concurrency", defaults.concurrency(), 1, 10_000),
+                    (int) flags.integer("max-packets", defaults.maxPackets(), 1, Integer.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            System.err.println("exchange client: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        ExchangeClient client = new ExchangeClient(options);
+        try {
+            Summary summary = client.run();
+            System.out.println(summary + "; wrote " + options.out());
+        } catch (IOException e) {
+            System.out.println(client.summary() + "; wrote nothing");
+            System.err.println("exchange client: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            System.exit(1);
+        }
+    }
+}
