@@ -120,8 +120,8 @@ public final class ExchangeClient {
             }
         }
         missing = missingSequences.size();
-        log.log(INFO, "stream ended: {0} packets, highest sequence {1}, missing {2}",
-                receivedInStream, highestSequence, missingSequences);
+        log.log(INFO, "stream ended: " + receivedInStream + " packets, highest sequence " + highestSequence
+                + ", missing " + missingSequences);
         Map<Integer, String> failures = recover(missingSequences);
         if (!failures.isEmpty()) {
             throw new IncompleteException("could not recover " + failures.size() + " of " + missing
@@ -191,7 +191,7 @@ public final class ExchangeClient {
             throw new ProtocolException("sequence " + packet.sequence() + " arrived twice with different contents: "
                     + earlier + " and " + packet);
         }
-        log.log(INFO, "ignored a duplicate of sequence {0}", packet.sequence());
+        log.log(INFO, "ignored a duplicate of sequence " + packet.sequence());
         return false;
     }
 
@@ -205,7 +205,7 @@ public final class ExchangeClient {
         }
         int inFlight = options.concurrency() > 0 ? options.concurrency() : missingSequences.size();
         Semaphore permits = new Semaphore(inFlight);
-        log.log(INFO, "asking for {0} missing packets, {1} at a time", missingSequences.size(), inFlight);
+        log.log(INFO, "asking for " + missingSequences.size() + " missing packets, " + inFlight + " at a time");
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int sequence : missingSequences) {
                 if (sequence > Packet.Request.MAX_RESEND_SEQ) {
@@ -237,13 +237,13 @@ public final class ExchangeClient {
                 Packet packet = requestResend(sequence);
                 if (keep(packet)) {
                     recovered.incrementAndGet();
-                    log.log(INFO, "recovered sequence {0}", sequence);
+                    log.log(INFO, "recovered sequence " + sequence);
                 }
                 return;
             } catch (IOException e) {
                 String reason = e.getMessage() == null ? e.toString() : e.getMessage();
-                log.log(WARNING, "resend of sequence {0}, attempt {1} of {2}: {3}",
-                        sequence, attempt + 1, options.retries() + 1, reason);
+                log.log(WARNING, "resend of sequence " + sequence + ", attempt " + (attempt + 1) + " of "
+                        + (options.retries() + 1) + ": " + reason);
                 lastReason = reason;
             }
         }
@@ -352,7 +352,7 @@ public final class ExchangeClient {
         } finally {
             Files.deleteIfExists(temp);
         }
-        log.log(INFO, "wrote {0} packets to {1}", highestSequence, options.out());
+        log.log(INFO, "wrote " + highestSequence + " packets to " + options.out());
     }
 
     private static String describe(Map<Integer, String> failures) {

@@ -113,10 +113,10 @@ public final class ExchangeServer implements AutoCloseable {
     /** Binds (port 0 picks a free one; see {@link #port()}) and starts accepting clients. */
     public static ExchangeServer start(Options options) throws IOException {
         ExchangeServer server = new ExchangeServer(options);
-        log.log(INFO, "listening on {0}:{1,number,#} with {2} packets, drop probability {3}{4}{5}",
-                options.host(), server.port(), server.bookSize, options.dropProbability(),
-                options.seed() == null ? "" : ", seed " + options.seed(),
-                options.delayMs() == 0 ? "" : ", " + options.delayMs() + " ms delay per response");
+        log.log(INFO, "listening on " + options.host() + ":" + server.port() + " with " + server.bookSize
+                + " packets, drop probability " + options.dropProbability()
+                + (options.seed() == null ? "" : ", seed " + options.seed())
+                + (options.delayMs() == 0 ? "" : ", " + options.delayMs() + " ms delay per response"));
         return server;
     }
 
@@ -149,7 +149,7 @@ public final class ExchangeServer implements AutoCloseable {
                 Thread.ofVirtual().name("exchange-client-" + socket.getPort()).start(() -> serve(socket));
             } catch (IOException e) {
                 if (!serverSocket.isClosed()) {
-                    log.log(WARNING, "accept failed: {0}", e.toString());
+                    log.log(WARNING, "accept failed: " + e.toString());
                 }
             }
         }
@@ -159,7 +159,7 @@ public final class ExchangeServer implements AutoCloseable {
     // stream is sent, the client leaves, or it asks for something we cannot give.
     private void serve(Socket socket) {
         String client = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
-        log.log(INFO, "{0} connected", client);
+        log.log(INFO, client + " connected");
         try (socket) {
             socket.setSoTimeout(options.idleTimeoutMs());
             socket.setTcpNoDelay(true);
@@ -182,18 +182,18 @@ public final class ExchangeServer implements AutoCloseable {
                         }
                     }
                     default -> {
-                        log.log(WARNING, "{0} sent unknown call type {1} (expected 1 = stream all packets or 2 = resend packet); closing",
-                                client, request.callType());
+                        log.log(WARNING, client + " sent unknown call type " + request.callType()
+                    + " (expected 1 = stream all packets or 2 = resend packet); closing");
                         return;
                     }
                 }
             }
         } catch (SocketTimeoutException e) {
-            log.log(INFO, "{0} sent nothing for {1} ms; closing the idle connection", client, options.idleTimeoutMs());
+            log.log(INFO, client + " sent nothing for " + options.idleTimeoutMs() + " ms; closing the idle connection");
         } catch (IOException e) {
-            log.log(INFO, "{0} went away: {1}", client, e.getMessage());
+            log.log(INFO, client + " went away: " + e.getMessage());
         } catch (RuntimeException e) {
-            log.log(WARNING, "{0}: unexpected error, closing: {1}", client, e.toString());
+            log.log(WARNING, client + ": unexpected error, closing: " + e.toString());
         } finally {
             openConnections.remove(socket);
         }
@@ -203,14 +203,14 @@ public final class ExchangeServer implements AutoCloseable {
     private boolean readRequest(DataInputStream in, byte[] requestBytes, String client) throws IOException {
         int first = in.read();
         if (first < 0) {
-            log.log(INFO, "{0} closed the connection", client);
+            log.log(INFO, client + " closed the connection");
             return false;
         }
         requestBytes[0] = (byte) first;
         try {
             in.readFully(requestBytes, 1, 1);
         } catch (EOFException e) {
-            log.log(WARNING, "{0} closed after 1 of the 2 bytes of a request (callType {1})", client, requestBytes[0]);
+            log.log(WARNING, client + " closed after 1 of the 2 bytes of a request (callType " + requestBytes[0] + ")");
             return false;
         }
         return true;
@@ -234,25 +234,25 @@ public final class ExchangeServer implements AutoCloseable {
             }
             out.flush();
         } catch (IOException e) {
-            log.log(WARNING, "{0} went away during the stream, after {1} of {2} packets were written: {3}",
-                    client, sent, bookSize - dropped.size(), e.getMessage());
+            log.log(WARNING, client + " went away during the stream, after " + sent + " of "
+                    + (bookSize - dropped.size()) + " packets were written: " + e.getMessage());
             return;
         }
-        log.log(INFO, "{0} streamed {1} packets, dropped {2} {3}; closing", client, sent, dropped.size(), summarize(dropped));
+        log.log(INFO, client + " streamed " + sent + " packets, dropped " + dropped.size() + " " + summarize(dropped) + "; closing");
         lingeringClose(socket);
     }
 
     /** false when the sequence is not in the book and the connection must close. */
     private boolean resendPacket(OutputStream out, int resendSeq, String client) throws IOException {
         if (resendSeq < 1 || resendSeq > bookSize) {
-            log.log(WARNING, "{0} asked to resend sequence {1}, which is not in the book (1..{2}); closing",
-                    client, resendSeq, Math.min(bookSize, Packet.Request.MAX_RESEND_SEQ));
+            log.log(WARNING, client + " asked to resend sequence " + resendSeq + ", which is not in the book (1.."
+                    + Math.min(bookSize, Packet.Request.MAX_RESEND_SEQ) + " can be asked for); closing");
             return false;
         }
         pause();
         out.write(encodedBook, (resendSeq - 1) * Packet.SIZE, Packet.SIZE);
         out.flush();
-        log.log(INFO, "{0} resent sequence {1}", client, resendSeq);
+        log.log(INFO, client + " resent sequence " + resendSeq);
         return true;
     }
 

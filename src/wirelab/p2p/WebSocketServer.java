@@ -1,0 +1,615 @@
+package wirelab.p2p;
+
+import static java.lang.System.Logger.Level.DEBUG;
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * A minimal RFC 6455 WebSocket server on {@code java.net}: what the RFC requires of a server,
+ * without extensions or subprotocols. One virtual thread per connection, blocking I/O:
+ *
+ * <ol>
+ * <li>accept a TCP connection;
+ * <li>read the HTTP/1.1 opening handshake (section 4.2) and answer {@code 101 Switching
+ *     Protocols} with {@code Sec-WebSocket-Accept}, or an HTTP error; a plain GET that is not
+ *     an upgrade goes to the {@code plainHttp} handler, if there is one;
+ * <li>read frames ({@link WebSocketFrame}) and put them together into messages, answering
+ *     pings and failing the connection with the RFC's close code on bad input;
+ * <li>end with the closing handshake (section 7), or report a peer that just vanished.
+ * </ol>
+ */
+public final class WebSocketServer implements AutoCloseable {
+
+    private static final System.Logger log = System.getLogger("websocket-server");
+
+    /** Appended to Sec-WebSocket-Key before hashing: the RFC's fixed GUID (section 1.3). */
+    static final String WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    /** What the server tells its user; each call runs on that connection's own thread. */
+    public interface Listener {
+        default void onOpen(Connection connection) {
+        }
+
+        void onText(Connection connection, String text);
+
+        /** Once per connection: {@code code} is 1006 when the peer vanished without a close frame. */
+        default void onClose(Connection connection, int code, String reason) {
+        }
+
+        default void onError(Connection connection, Exception error) {
+        }
+    }
+
+    /**
+     * @param host               "localhost" listens on 127.0.0.1 and, where the machine has it,
+     *                           on ::1 too (a client may resolve localhost to either); any other
+     *                           value is one address to bind, e.g. 0.0.0.0 for every interface
+     * @param maxMessageBytes    a bigger message closes the connection with 1009
+     * @param handshakeTimeoutMs a client must finish its opening handshake within this
+     * @param maxHeaderBytes     a bigger HTTP header section gets 431
+     */
+    public record Options(String host, int port, int maxMessageBytes, int handshakeTimeoutMs, int maxHeaderBytes) {
+        public static Options onPort(int port) {
+            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024);
+        }
+
+        public Options withMaxMessageBytes(int maxMessageBytes) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes);
+        }
+
+        public Options withHandshakeTimeoutMs(int handshakeTimeoutMs) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes);
+        }
+
+        public Options withHost(String host) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes);
+        }
+    }
+
+    /** The request line and headers of an HTTP request; header names are lower case. */
+    public record HttpRequest(String method, String target, Map<String, String> headers) {
+        String header(String name) {
+            return headers.getOrDefault(name, "");
+        }
+
+        /** True when the comma-separated header {@code name} holds {@code token}, ignoring case. */
+        boolean headerHasToken(String name, String token) {
+            for (String part : header(name).split(",")) {
+                if (part.trim().equalsIgnoreCase(token)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** A whole HTTP response for a request that does not become a WebSocket. */
+    public record HttpResponse(int status, Map<String, String> headers, byte[] body) {
+        public static HttpResponse text(int status, String message) {
+            return new HttpResponse(status, Map.of("Content-Type", "text/plain; charset=utf-8"),
+                    (message + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static final Map<Integer, String> REASON_PHRASES = Map.of(
+            101, "Switching Protocols", 200, "OK", 400, "Bad Request", 404, "Not Found",
+            405, "Method Not Allowed", 426, "Upgrade Required", 431, "Request Header Fields Too Large");
+
+    private final Options options;
+    private final Listener listener;
+    private final Function<HttpRequest, HttpResponse> plainHttp;
+    private final List<ServerSocket> serverSockets = new ArrayList<>();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
+
+    private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
+        this.options = options;
+        this.listener = listener;
+        this.plainHttp = plainHttp;
+    }
+
+    /** Listens on {@code options.port()} (0 picks a free one: see {@link #port()}). */
+    public static WebSocketServer start(Options options, Listener listener) throws IOException {
+        return start(options, listener, request -> HttpResponse.text(400,
+                "this is a WebSocket server: expected a GET with 'Upgrade: websocket'"));
+    }
+
+    /** As {@link #start(Options, Listener)}; plain (non-upgrade) GET requests go to {@code plainHttp}. */
+    public static WebSocketServer start(Options options, Listener listener,
+                                        Function<HttpRequest, HttpResponse> plainHttp) throws IOException {
+        WebSocketServer server = new WebSocketServer(options, listener, plainHttp);
+        server.bind();
+        for (ServerSocket serverSocket : server.serverSockets) {
+            Thread.ofVirtual().name("websocket-acceptor").start(() -> server.acceptConnections(serverSocket));
+        }
+        return server;
+    }
+
+    private void bind() throws IOException {
+        if (!options.host().equals("localhost")) {
+            serverSockets.add(listen(InetAddress.getByName(options.host()), options.port()));
+            return;
+        }
+        ServerSocket ipv4 = listen(InetAddress.getByName("127.0.0.1"), options.port());
+        serverSockets.add(ipv4);
+        try {
+            serverSockets.add(listen(InetAddress.getByName("::1"), ipv4.getLocalPort()));
+        } catch (IOException e) {
+            log.log(DEBUG, "no IPv6 loopback on port " + ipv4.getLocalPort() + ": " + e.getMessage());
+        }
+    }
+
+    private static ServerSocket listen(InetAddress address, int port) throws IOException {
+        ServerSocket serverSocket = new ServerSocket();
+        try {
+            serverSocket.bind(new InetSocketAddress(address, port), 1024);
+            return serverSocket;
+        } catch (IOException e) {
+            serverSocket.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return serverSockets.get(0).getLocalPort();
+    }
+
+    /** The addresses it listens on, e.g. [127.0.0.1:4001, [::1]:4001]. */
+    public List<String> listeningOn() {
+        return serverSockets.stream().map(s -> {
+            InetAddress address = s.getInetAddress();
+            String host = address.getHostAddress();
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + s.getLocalPort();
+        }).toList();
+    }
+
+    public Set<Connection> connections() {
+        return Set.copyOf(connections);
+    }
+
+    /** Stops listening and closes every connection with 1001 "going away". */
+    @Override
+    public void close() {
+        for (ServerSocket serverSocket : serverSockets) {
+            closeQuietly(serverSocket);
+        }
+        handshaking.forEach(WebSocketServer::closeQuietly);
+        for (Connection connection : connections) {
+            connection.close(WebSocketFrame.GOING_AWAY, "server stopping");
+            closeQuietly(connection.socket);
+        }
+    }
+
+    private void acceptConnections(ServerSocket serverSocket) {
+        while (!serverSocket.isClosed()) {
+            try {
+                Socket socket = serverSocket.accept();
+                Thread.ofVirtual().name("websocket-" + socket.getPort()).start(() -> serve(socket));
+            } catch (IOException e) {
+                if (!serverSocket.isClosed()) {
+                    log.log(WARNING, "accept failed: " + e.toString());
+                }
+            }
+        }
+    }
+
+    // --- one connection, top to bottom -----------------------------------------------------
+
+    private void serve(Socket socket) {
+        String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
+        handshaking.add(socket);
+        try (socket) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream());
+            HttpRequest request = readOpeningHandshake(socket, in, out, peer);
+            if (request == null) {
+                return;
+            }
+            socket.setSoTimeout(0);   // an open WebSocket may stay quiet for as long as it likes
+            Connection connection = new Connection(socket, out, request, peer);
+            connections.add(connection);
+            handshaking.remove(socket);
+            try {
+                listener.onOpen(connection);
+                readMessages(connection, new DataInputStream(in));
+            } finally {
+                connections.remove(connection);
+            }
+        } catch (IOException e) {
+            log.log(DEBUG, peer + ": " + e.toString());
+        } finally {
+            handshaking.remove(socket);
+        }
+    }
+
+    // --- the opening handshake (section 4.2) ------------------------------------------------
+
+    /** Returns the request once 101 is sent, or null when the connection got an HTTP answer instead. */
+    private HttpRequest readOpeningHandshake(Socket socket, InputStream in, OutputStream out, String peer)
+            throws IOException {
+        long deadline = System.nanoTime() + options.handshakeTimeoutMs() * 1_000_000L;
+        String head;
+        try {
+            head = readHeaderSection(socket, in, deadline);
+        } catch (SocketTimeoutException e) {
+            log.log(INFO, peer + " did not finish its opening handshake within " + options.handshakeTimeoutMs()
+                    + " ms; dropped");
+            return null;
+        } catch (EOFException e) {
+            log.log(DEBUG, peer + " closed before finishing its request");
+            return null;
+        }
+        if (head == null) {
+            respond(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer);
+            return null;
+        }
+        HttpRequest request = parseRequest(head);
+        if (request == null) {
+            respond(out, HttpResponse.text(400, "expected an HTTP/1.1 request line and 'Name: value' headers"), peer);
+            return null;
+        }
+        if (!request.method().equals("GET")) {
+            respond(out, new HttpResponse(405, Map.of("Allow", "GET", "Content-Type", "text/plain; charset=utf-8"),
+                    ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer);
+            return null;
+        }
+        if (request.header("upgrade").isEmpty()) {
+            respond(out, plainHttp.apply(request), peer);
+            return null;
+        }
+        String problem = upgradeProblem(request);
+        if (problem != null) {
+            HttpResponse refusal = problem.startsWith("Sec-WebSocket-Version")
+                    ? new HttpResponse(426, Map.of("Sec-WebSocket-Version", "13", "Content-Type", "text/plain; charset=utf-8"),
+                            (problem + "\n").getBytes(StandardCharsets.UTF_8))
+                    : HttpResponse.text(400, problem);
+            respond(out, refusal, peer);
+            return null;
+        }
+        String accept = acceptFor(request.header("sec-websocket-key"));
+        out.write(("HTTP/1.1 101 Switching Protocols\r\n"
+                + "Upgrade: websocket\r\n"
+                + "Connection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        log.log(DEBUG, peer + " upgraded to WebSocket on " + request.target());
+        return request;
+    }
+
+    /**
+     * Reads up to the blank line that ends the headers. The deadline covers the whole section,
+     * so a client sending a byte now and then (slowloris) is still dropped on time. Returns
+     * null when the section grows past the limit.
+     */
+    private String readHeaderSection(Socket socket, InputStream in, long deadline) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;   // how much of "\r\n\r\n" we have just seen
+        while (matched < 4) {
+            long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
+            if (remainingMs <= 0) {
+                throw new SocketTimeoutException();
+            }
+            socket.setSoTimeout((int) remainingMs);
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException();
+            }
+            if (head.size() >= options.maxHeaderBytes()) {
+                return null;
+            }
+            head.write(b);
+            matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Request line and headers; null when they are not HTTP/1.1 as RFC 9112 writes it. */
+    private static HttpRequest parseRequest(String head) {
+        String[] lines = head.split("\r\n");
+        String[] requestLine = lines[0].split(" ");
+        if (requestLine.length != 3 || !requestLine[2].equals("HTTP/1.1")) {
+            return null;
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon <= 0) {
+                return null;
+            }
+            String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
+            String value = lines[i].substring(colon + 1).trim();
+            headers.merge(name, value, (earlier, later) -> earlier + ", " + later);
+        }
+        return new HttpRequest(requestLine[0], requestLine[1], headers);
+    }
+
+    /** null when the request is a valid WebSocket upgrade, else what is wrong with it. */
+    private static String upgradeProblem(HttpRequest request) {
+        if (!request.headerHasToken("upgrade", "websocket")) {
+            return "expected 'Upgrade: websocket', got '" + request.header("upgrade") + "'";
+        }
+        if (!request.headerHasToken("connection", "upgrade")) {
+            return "expected a Connection header holding 'Upgrade', got '" + request.header("connection") + "'";
+        }
+        if (request.header("host").isEmpty()) {
+            return "expected a Host header";
+        }
+        if (!request.header("sec-websocket-version").equals("13")) {
+            return "Sec-WebSocket-Version must be 13, got '" + request.header("sec-websocket-version") + "'";
+        }
+        String key = request.header("sec-websocket-key");
+        try {
+            if (Base64.getDecoder().decode(key).length == 16) {
+                return null;
+            }
+        } catch (IllegalArgumentException e) {
+            // not base64: reported below
+        }
+        return "Sec-WebSocket-Key must be 16 bytes in base64, got '" + key + "'";
+    }
+
+    /** Sec-WebSocket-Accept = base64(SHA-1(Sec-WebSocket-Key + GUID)), section 4.2.2. */
+    static String acceptFor(String key) {
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            byte[] digest = sha1.digest((key + WEBSOCKET_GUID).getBytes(StandardCharsets.US_ASCII));
+            return Base64.getEncoder().encodeToString(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-1", e);
+        }
+    }
+
+    private static void respond(OutputStream out, HttpResponse response, String peer) throws IOException {
+        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(response.status()).append(' ')
+                .append(REASON_PHRASES.getOrDefault(response.status(), "Error")).append("\r\n");
+        response.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        head.append("Content-Length: ").append(response.body().length).append("\r\n")
+            .append("Connection: close\r\n\r\n");
+        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(response.body());
+        out.flush();
+        if (response.status() >= 400) {
+            log.log(INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
+        }
+    }
+
+    // --- frames into messages (sections 5.4 to 5.6) ----------------------------------------
+
+    private void readMessages(Connection connection, DataInputStream in) {
+        ByteArrayOutputStream message = null;   // non-null while a fragmented message is open
+        int messageOpcode = 0;
+        try {
+            while (true) {
+                long room = options.maxMessageBytes() - (message == null ? 0 : message.size());
+                WebSocketFrame frame = WebSocketFrame.read(in, room);
+                switch (frame.opcode()) {
+                    case WebSocketFrame.TEXT, WebSocketFrame.BINARY -> {
+                        if (message != null) {
+                            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR,
+                                    "a new message started before the fragmented one was finished");
+                        }
+                        message = new ByteArrayOutputStream();
+                        messageOpcode = frame.opcode();
+                        message.write(frame.payload());
+                    }
+                    case WebSocketFrame.CONTINUATION -> {
+                        if (message == null) {
+                            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR,
+                                    "a continuation frame came with no message to continue");
+                        }
+                        message.write(frame.payload());
+                    }
+                    // Control frames may come between the fragments of a message (5.4), so a
+                    // ping is answered at once, even in the middle of a long message.
+                    case WebSocketFrame.PING -> connection.sendFrame(WebSocketFrame.PONG, frame.payload());
+                    case WebSocketFrame.PONG -> { /* an answer to nothing we asked: ignored, as 5.5.3 allows */ }
+                    case WebSocketFrame.CLOSE -> {
+                        receiveClose(connection, frame.payload());
+                        return;
+                    }
+                }
+                if (frame.fin() && !frame.isControl()) {
+                    deliver(connection, messageOpcode, message.toByteArray());
+                    message = null;
+                }
+            }
+        } catch (WebSocketFrame.ProtocolViolation violation) {
+            connection.fail(violation.closeCode, violation.getMessage());
+        } catch (IOException e) {
+            // EOF or reset without a close frame: the peer is gone (killed, network lost)
+            connection.reportClosed(WebSocketFrame.ABNORMAL_CLOSURE,
+                    connection.closeSent.get() ? "closed by us" : "connection lost: " + describe(e));
+        }
+    }
+
+    private void deliver(Connection connection, int opcode, byte[] payload) throws WebSocketFrame.ProtocolViolation {
+        if (opcode == WebSocketFrame.BINARY) {
+            log.log(DEBUG, connection + ": ignored a binary message of " + payload.length + " bytes");
+            return;
+        }
+        String text = decodeUtf8(payload, "text message");
+        try {
+            listener.onText(connection, text);
+        } catch (RuntimeException e) {
+            log.log(WARNING, connection + ": the listener failed on a message: " + e.toString());
+            listener.onError(connection, e);
+        }
+    }
+
+    /** The peer's close frame: check it, answer with the same code, then close TCP (7.1.5, 7.4). */
+    private void receiveClose(Connection connection, byte[] payload) throws IOException {
+        int code = WebSocketFrame.NO_STATUS_RECEIVED;
+        String reason = "";
+        if (payload.length == 1) {
+            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR, "a close frame payload of 1 byte");
+        }
+        if (payload.length >= 2) {
+            code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+            if (!WebSocketFrame.isValidCloseCode(code)) {
+                throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR, "close code " + code + " may not be sent");
+            }
+            reason = decodeUtf8(Arrays.copyOfRange(payload, 2, payload.length), "close reason");
+        }
+        if (connection.closeSent.compareAndSet(false, true)) {
+            byte[] echo = payload.length >= 2 ? Arrays.copyOf(payload, 2) : new byte[0];
+            connection.sendFrame(WebSocketFrame.CLOSE, echo);
+        }
+        closeQuietly(connection.socket);
+        connection.reportClosed(code, reason);
+    }
+
+    private static String decodeUtf8(byte[] bytes, String what) throws WebSocketFrame.ProtocolViolation {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.INVALID_FRAME_PAYLOAD_DATA, what + " is not valid UTF-8");
+        }
+    }
+
+    // --- a connection, as the listener sees it ----------------------------------------------
+
+    /** One open WebSocket. {@link #send} may be called from any thread. */
+    public final class Connection {
+        private final Socket socket;
+        private final OutputStream out;
+        private final HttpRequest request;
+        private final String peer;
+        /** Every frame is written whole under this lock, so concurrent senders never interleave. */
+        private final ReentrantLock sendLock = new ReentrantLock();
+        private final AtomicBoolean closeSent = new AtomicBoolean();
+        private final AtomicBoolean closeReported = new AtomicBoolean();
+
+        private Connection(Socket socket, OutputStream out, HttpRequest request, String peer) {
+            this.socket = socket;
+            this.out = out;
+            this.request = request;
+            this.peer = peer;
+        }
+
+        /** The opening handshake's request: its target (path) and headers. */
+        public HttpRequest request() {
+            return request;
+        }
+
+        public void send(String text) throws IOException {
+            if (closeSent.get()) {
+                throw new IOException("connection to " + peer + " is closing; cannot send");
+            }
+            sendFrame(WebSocketFrame.TEXT, text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** Starts the closing handshake; the peer's answering close frame ends the connection. */
+        public void close(int code, String reason) {
+            if (!closeSent.compareAndSet(false, true)) {
+                return;
+            }
+            byte[] reasonBytes = reason.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer payload = ByteBuffer.allocate(2 + reasonBytes.length).putShort((short) code).put(reasonBytes);
+            try {
+                sendFrame(WebSocketFrame.CLOSE, payload.array());
+                socket.setSoTimeout(2_000);   // the peer has 2 s to answer before we drop it
+            } catch (IOException e) {
+                closeQuietly(socket);
+            }
+        }
+
+        /** Closes with {@code code} because the peer broke the protocol, then drops TCP. */
+        private void fail(int code, String reason) {
+            log.log(INFO, peer + ": closing with " + code + ": " + reason);
+            close(code, reason.length() > 100 ? reason.substring(0, 100) : reason);
+            lingeringClose(socket);
+            reportClosed(code, reason);
+        }
+
+        private void sendFrame(int opcode, byte[] payload) throws IOException {
+            sendLock.lock();
+            try {
+                WebSocketFrame.write(out, opcode, payload);
+            } finally {
+                sendLock.unlock();
+            }
+        }
+
+        private void reportClosed(int code, String reason) {
+            if (closeReported.compareAndSet(false, true)) {
+                closeQuietly(socket);
+                listener.onClose(this, code, reason);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return peer;
+        }
+    }
+
+    // We end our side and read what the peer still sends for a moment: closing a socket with
+    // unread bytes makes the kernel send RST, which can destroy the close frame we just sent.
+    private static void lingeringClose(Socket socket) {
+        try {
+            socket.shutdownOutput();
+            socket.setSoTimeout(1_000);
+            InputStream in = socket.getInputStream();
+            byte[] discard = new byte[4096];
+            long drained = 0;
+            while (drained < (1 << 20)) {
+                int n = in.read(discard);
+                if (n < 0) {
+                    break;
+                }
+                drained += n;
+            }
+        } catch (IOException e) {
+            // timed out or reset: either way we are done
+        }
+        closeQuietly(socket);
+    }
+
+    private static String describe(IOException e) {
+        return e instanceof EOFException ? "end of stream" : e instanceof SocketException ? e.getMessage() : e.toString();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // already closed or broken: nothing to do
+        }
+    }
+}
