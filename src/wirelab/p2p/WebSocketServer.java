@@ -12,6 +12,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -191,8 +192,9 @@ public final class WebSocketServer implements AutoCloseable {
     public List<String> listeningOn() {
         return serverSockets.stream().map(s -> {
             InetAddress address = s.getInetAddress();
-            String host = address.getHostAddress();
-            return (host.contains(":") ? "[" + host + "]" : host) + ":" + s.getLocalPort();
+            String host = address instanceof Inet6Address ? "[" + (address.isLoopbackAddress() ? "::1" : address.getHostAddress()) + "]"
+                    : address.getHostAddress();
+            return host + ":" + s.getLocalPort();
         }).toList();
     }
 
@@ -209,6 +211,17 @@ public final class WebSocketServer implements AutoCloseable {
         handshaking.forEach(WebSocketServer::closeQuietly);
         for (Connection connection : connections) {
             connection.close(WebSocketFrame.GOING_AWAY, "server stopping");
+            closeQuietly(connection.socket);
+        }
+    }
+
+    /** Stops listening and drops every connection without a close frame, as a killed process would. */
+    public void abort() {
+        for (ServerSocket serverSocket : serverSockets) {
+            closeQuietly(serverSocket);
+        }
+        handshaking.forEach(WebSocketServer::closeQuietly);
+        for (Connection connection : connections) {
             closeQuietly(connection.socket);
         }
     }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Removes every node folder but nodes/node-1. A node that is still running (its node.pid
+# names a live process) is left alone: stop it first (make stop-network).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+status=0
+for folder in "$ROOT"/nodes/node-*; do
+  [ -d "$folder" ] || continue
+  name=$(basename "$folder")
+  [ "$name" = "node-1" ] && continue
+  if [ -f "$folder/node.pid" ] && kill -0 "$(cat "$folder/node.pid")" 2>/dev/null; then
+    echo "delete-nodes: $name is running (pid $(cat "$folder/node.pid")); stop it first with make stop-network" >&2
+    status=1
+    continue
+  fi
+  rm -rf "$folder"
+  echo "deleted nodes/$name"
+done
+exit $status

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make network N=3 / make stop-network: starts nodes node-1..node-N in the background (one
+# JVM each, log in nodes/node-K/node.log, pid in nodes/node-K/node.pid) and stops them again
+# by those pids. Never kills by name.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+start() {
+  local n=$1
+  [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] || { echo "network: N must be a whole number >= 1, got '$n'" >&2; exit 2; }
+  while [ ! -d "$ROOT/nodes/node-$n" ]; do "$ROOT/scripts/clone-node.sh" >/dev/null; done
+  for k in $(seq 1 "$n"); do
+    local folder="$ROOT/nodes/node-$k"
+    if [ -f "$folder/node.pid" ] && kill -0 "$(cat "$folder/node.pid")" 2>/dev/null; then
+      echo "node-$k already running (pid $(cat "$folder/node.pid"))"
+      continue
+    fi
+    nohup "${JAVA_RUN[@]}" wirelab.p2p.PeerNode "$folder" >"$folder/node.log" 2>&1 </dev/null &
+    echo $! > "$folder/node.pid"
+    echo "started node-$k on port $(sed -n 's/^PORT=//p' "$folder/.env") (pid $!, log nodes/node-$k/node.log)"
+  done
+  echo "stop them with: make stop-network"
+}
+
+stop() {
+  local stopped=0
+  for pidfile in "$ROOT"/nodes/node-*/node.pid; do
+    [ -f "$pidfile" ] || continue
+    local pid node
+    pid=$(cat "$pidfile"); node=$(basename "$(dirname "$pidfile")")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      echo "stopped $node (pid $pid)"
+      stopped=$((stopped + 1))
+    fi
+    rm -f "$pidfile"
+  done
+  echo "$stopped nodes stopped"
+}
+
+case "${1:-}" in
+  start) start "${2:-3}" ;;
+  stop) stop ;;
+  *) echo "usage: scripts/network.sh start N | stop" >&2; exit 2 ;;
+esac

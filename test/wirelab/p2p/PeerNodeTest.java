@@ -1,0 +1,304 @@
+package wirelab.p2p;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+@Timeout(60)
+class PeerNodeTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<PeerNode> nodes = new ArrayList<>();
+
+    @AfterEach
+    void stopNodes() {
+        nodes.forEach(PeerNode::close);
+    }
+
+    // --- the mesh -------------------------------------------------------------------------
+
+    @Test
+    void threeNodesFormAFullMesh() throws Exception {
+        List<PeerNode> mesh = startMesh(3);
+        awaitFullMesh(mesh);
+    }
+
+    @Test
+    void aNodeNeverDialsItselfOrTheSameServerTwice() throws Exception {
+        int port = freePort();
+        PeerNode node = startNode(port, List.of("ws://localhost:" + port, "ws://127.0.0.1:" + port));
+        PeerNode other = startNode(freePort(), List.of(node.address(), node.address(), node.address() + "/"));
+        awaitTrue(() -> node.connectedAddresses().equals(List.of(other.address())), "node should connect back to other");
+        assertEquals(List.of(node.address()), other.connectedAddresses());
+        assertEquals(1, node.connectedAddresses().size());
+    }
+
+    // The curriculum's tests 3 to 6, with a helper playing a foreign node.
+
+    @Test
+    void curriculum3_aHandshakeMakesTheNodeConnectToTheSender() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+            helper.nodeConnectedBack.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void curriculum4and5_theNodesHandshakeNamesItselfAndTheHelper() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+            JsonObject handshake = helper.awaitHandshake();
+            assertEquals("HANDSHAKE", handshake.get("type").getAsString());
+            assertTrue(ForeignNode.addresses(handshake).contains(node.address()));
+            assertTrue(ForeignNode.addresses(handshake).contains(helper.address));
+        }
+    }
+
+    @Test
+    void curriculum6_aDepartedHelperIsGoneFromTheNextHandshake() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        String first;
+        try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+            first = helper.address;
+            assertTrue(ForeignNode.addresses(helper.awaitHandshake()).contains(first));
+        }
+        // no waiting here: the curriculum's test starts the second helper at once
+        try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+            List<String> data = ForeignNode.addresses(helper.awaitHandshake());
+            assertFalse(data.contains(first), "the departed helper " + first + " is still in " + data);
+            assertTrue(data.contains(helper.address));
+        }
+        assertFalse(node.connectedAddresses().contains(first));
+    }
+
+    @Test
+    void curriculum10_everyNodesHandshakeNamesAllThree() throws Exception {
+        List<PeerNode> mesh = startMesh(3);
+        awaitFullMesh(mesh);
+        for (PeerNode node : mesh) {
+            try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+                List<String> data = ForeignNode.addresses(helper.awaitHandshake());
+                for (PeerNode each : mesh) {
+                    assertTrue(data.contains(each.address()), node.address() + " sent " + data);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPeerThatVanishesWithoutACloseFrameIsRemoved() throws Exception {
+        List<PeerNode> mesh = startMesh(3);
+        awaitFullMesh(mesh);
+        PeerNode victim = mesh.get(2);
+        victim.abort();
+        nodes.remove(victim);
+        awaitTrue(() -> !mesh.get(0).connectedAddresses().contains(victim.address())
+                && !mesh.get(1).connectedAddresses().contains(victim.address()), "the vanished peer should be removed");
+    }
+
+    @Test
+    void aRestartedNodeRejoinsTheFullMesh() throws Exception {
+        List<PeerNode> mesh = startMesh(3);
+        awaitFullMesh(mesh);
+        PeerNode leaving = mesh.get(2);
+        leaving.close();
+        nodes.remove(leaving);
+        awaitTrue(() -> mesh.get(0).connectedAddresses().size() == 1 && mesh.get(1).connectedAddresses().size() == 1,
+                "the others should notice it left");
+        PeerNode back = startNode(leaving.port(), List.of(mesh.get(0).address()));
+        awaitFullMesh(List.of(mesh.get(0), mesh.get(1), back));
+    }
+
+    // --- transactions ---------------------------------------------------------------------
+
+    @Test
+    void tenTransactionsSentToFiveNodesAreStoredExactlyOnceEverywhere() throws Exception {
+        List<PeerNode> mesh = startMesh(5);
+        awaitFullMesh(mesh);
+        for (int i = 0; i < 10; i++) {
+            try (ForeignNode sender = new ForeignNode().handshakeWith(mesh.get(i % 5).address())) {
+                sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"from\":\"alice\",\"to\":\"bob\",\"amount\":" + i + "}}");
+            }
+        }
+        for (PeerNode node : mesh) {
+            awaitTrue(() -> node.transactions().size() >= 10, node.address() + " should store all ten");
+        }
+        Thread.sleep(300);   // any duplicate still travelling would arrive by now
+        for (PeerNode node : mesh) {
+            JsonArray onDisk = JsonParser.parseString(Files.readString(folderOf(node).resolve("transactions.json"))).getAsJsonArray();
+            assertEquals(10, onDisk.size(), node.address() + " stored " + onDisk);
+            Set<Integer> amounts = new HashSet<>();
+            Set<String> ids = new HashSet<>();
+            for (JsonElement t : onDisk) {
+                amounts.add(t.getAsJsonObject().get("amount").getAsInt());
+                ids.add(t.getAsJsonObject().get("id").getAsString());
+            }
+            assertEquals(10, amounts.size());
+            assertEquals(10, ids.size());
+        }
+    }
+
+    @Test
+    void aRestartedNodeRemembersWhichTransactionsItStored() throws Exception {
+        int port = freePort();
+        PeerNode node = startNode(port, List.of());
+        String transaction = "{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"tx-1\",\"amount\":5}}";
+        try (ForeignNode sender = new ForeignNode().handshakeWith(node.address())) {
+            sender.send(transaction);
+        }
+        awaitTrue(() -> node.transactions().size() == 1, "stored once");
+        node.close();
+        nodes.remove(node);
+        PeerNode restarted = startNode(port, List.of());
+        assertEquals(1, restarted.transactions().size());
+        try (ForeignNode sender = new ForeignNode().handshakeWith(restarted.address())) {
+            sender.send(transaction);
+            sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"tx-2\",\"amount\":6}}");
+        }
+        awaitTrue(() -> restarted.transactions().size() == 2, "tx-2 stored");
+        assertEquals(List.of("tx-1", "tx-2"), restarted.transactions().stream().map(t -> t.get("id").getAsString()).toList());
+    }
+
+    // --- bad input --------------------------------------------------------------------------
+
+    @Test
+    void badMessagesAreIgnoredAndTheNodeKeepsWorking() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        try (ForeignNode sender = new ForeignNode().handshakeWith(node.address())) {
+            sender.awaitHandshake();
+            sender.send("not json at all");
+            sender.send("[1, 2, 3]");
+            sender.send("{\"type\":\"GOSSIP\",\"data\":[]}");
+            sender.send("{\"data\":[]}");
+            sender.send("{\"type\":\"HANDSHAKE\",\"data\":\"ws://localhost:1\"}");
+            sender.send("{\"type\":\"HANDSHAKE\",\"data\":[42, null, {\"a\":1}, \"http://localhost:80\", \"ws://\", \"ws://localhost\", \"ws://localhost:99999\", \"ws://localhost:80/path?q=1\"]}");
+            sender.send("{\"type\":\"TRANSACTION\",\"data\":\"a string\"}");
+            sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"id\":{\"nested\":true}}}");
+            sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"" + "x".repeat(300) + "\"}}");
+            sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"amount\":1}}");   // a good one, last
+        }
+        awaitTrue(() -> node.transactions().size() == 1, "the good transaction is stored");
+        assertEquals(1, node.transactions().get(0).get("amount").getAsInt());
+        assertEquals(List.of(), node.attemptingToConnectToAddress());
+        try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+            assertTrue(ForeignNode.addresses(helper.awaitHandshake()).contains(helper.address));
+        }
+    }
+
+    @Test
+    void aHandshakeListingThousandsOfAddressesIsCappedAndForeignHostsAreNotDialed() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        StringBuilder data = new StringBuilder("[\"ws://example.com:80\",\"ws://10.0.0.1:4001\"");
+        for (int port = 20_000; port < 25_000; port++) {
+            data.append(",\"ws://localhost:").append(port).append('"');
+        }
+        try (ForeignNode sender = new ForeignNode().handshakeWith(node.address())) {
+            sender.send("{\"type\":\"HANDSHAKE\",\"data\":" + data + "]}");
+            Thread.sleep(200);
+            int attemptsAndPeers = node.attemptingToConnectToAddress().size() + node.connectedAddresses().size();
+            assertTrue(attemptsAndPeers <= 100, "dialed " + attemptsAndPeers + " addresses from one HANDSHAKE");
+            assertFalse(node.attemptingToConnectToAddress().contains("ws://example.com:80"));
+            assertFalse(node.attemptingToConnectToAddress().contains("ws://10.0.0.1:4001"));
+        }
+        awaitTrue(() -> node.attemptingToConnectToAddress().isEmpty(), "the refused attempts should all end");
+    }
+
+    @Test
+    void readsItsFolderAsTheCurriculumLaysItOut() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("node-7"));
+        Files.writeString(folder.resolve(".env"), "# a comment\nPORT=4007\n");
+        Files.writeString(folder.resolve("known-peers.json"), "[\"ws://localhost:4001\",\"ws://localhost:4003\"]");
+        PeerNode.Config config = PeerNode.fromFolder(folder);
+        assertEquals(4007, config.port());
+        assertEquals(List.of("ws://localhost:4001", "ws://localhost:4003"), config.knownPeers());
+        assertEquals(Set.of("loopback"), config.allowedPeerHosts());
+        Files.writeString(folder.resolve(".env"), "PORT=forty\n");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> PeerNode.fromFolder(folder));
+        assertEquals(".env: PORT must be a whole number from 1 to 65535, got 'forty'", e.getMessage());
+    }
+
+    @Test
+    void normalizesAddressesAndRefusesWhatIsNotWsHostPort() {
+        assertEquals("ws://localhost:4001", PeerNode.normalizeAddress("ws://LOCALHOST:4001/"));
+        assertEquals("ws://[::1]:4001", PeerNode.normalizeAddress("ws://[::1]:4001"));
+        for (String bad : List.of("wss://localhost:4001", "ws://localhost", "localhost:4001", "ws://a@localhost:1",
+                "ws://localhost:4001/x", "ws://localhost:0", "not a uri at all")) {
+            assertEquals(null, PeerNode.normalizeAddress(bad), bad);
+        }
+    }
+
+    // --- helpers ----------------------------------------------------------------------------
+
+    /** n nodes: the first knows nobody, every other one knows only the first. */
+    private List<PeerNode> startMesh(int n) throws Exception {
+        List<PeerNode> mesh = new ArrayList<>();
+        mesh.add(startNode(freePort(), List.of()));
+        for (int i = 1; i < n; i++) {
+            mesh.add(startNode(freePort(), List.of(mesh.get(0).address())));
+        }
+        return mesh;
+    }
+
+    private PeerNode startNode(int port, List<String> knownPeers) throws IOException {
+        Path folder = dir.resolve("node-" + port);
+        Files.createDirectories(folder);
+        PeerNode node = PeerNode.start(PeerNode.Config.of(folder, port, knownPeers));
+        nodes.add(node);
+        return node;
+    }
+
+    private Path folderOf(PeerNode node) {
+        return dir.resolve("node-" + node.port());
+    }
+
+    static void awaitFullMesh(List<PeerNode> mesh) throws InterruptedException {
+        for (PeerNode node : mesh) {
+            awaitTrue(() -> {
+                Set<String> expected = new HashSet<>();
+                mesh.forEach(other -> expected.add(other.address()));
+                expected.remove(node.address());
+                return new HashSet<>(node.connectedAddresses()).equals(expected);
+            }, node.address() + " should be connected to every other node, has " + node.connectedAddresses());
+        }
+    }
+
+    static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("within 10 s: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** A free loopback port. Nodes need their port before they start, since peers dial it. */
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
