@@ -26,6 +26,7 @@ ERRORPRONE_JAR := $(LIB)/error_prone_annotations-$(ERRORPRONE_VERSION).jar
 CLASSES    := build/classes
 TEST_CLASSES := build/test-classes
 SOURCES      := $(shell find src -name '*.java')
+RESOURCES    := $(shell find src -name '*.html')
 TEST_SOURCES := $(shell find test -name '*.java')
 RUN_CP       := $(CLASSES):$(GSON_JAR)
 JAVA_RUN     := $(JAVA) -Djava.util.logging.config.file=src/logging.properties -cp $(RUN_CP)
@@ -51,9 +52,10 @@ $(JUNIT_JAR):
 	mkdir -p $(LIB)
 	mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_VERSION) -DoutputDirectory=$(LIB)
 
-$(CLASSES)/.built: $(SOURCES) $(GSON_JAR) $(ERRORPRONE_JAR)
+$(CLASSES)/.built: $(SOURCES) $(RESOURCES) $(GSON_JAR) $(ERRORPRONE_JAR)
 	rm -rf $(CLASSES) && mkdir -p $(CLASSES)
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(GSON_JAR):$(ERRORPRONE_JAR) -d $(CLASSES) $(SOURCES)
+	cd src && cp --parents $(RESOURCES:src/%=%) ../$(CLASSES)/
 	echo "$(abspath $(CLASSES)):$(abspath $(GSON_JAR))" > build/classpath
 	touch $@
 

@@ -19,6 +19,7 @@ start() {
     echo $! > "$folder/node.pid"
     echo "started node-$k on port $(sed -n 's/^PORT=//p' "$folder/.env") (pid $!, log nodes/node-$k/node.log)"
   done
+  echo "live view of the mesh: http://localhost:$(sed -n 's/^PORT=//p' "$ROOT/nodes/node-1/.env")/"
   echo "stop them with: make stop-network"
 }
 

@@ -113,10 +113,10 @@ public final class PeerNode implements AutoCloseable {
         node.loadTransactions();
         node.server = WebSocketServer.start(
                 WebSocketServer.Options.onPort(config.port()).withHost(config.host()).withMaxMessageBytes(MAX_MESSAGE_BYTES),
-                node.incoming);
+                node.incoming, node::answerPlainHttp);
         node.myAddress = "ws://localhost:" + node.server.port();
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn() + " with "
-                + node.transactions.size() + " transactions in its pool");
+                + node.transactions.size() + " transactions in its pool; live view at http://localhost:" + node.server.port() + "/");
         for (String knownPeer : config.knownPeers()) {
             node.connectTo(knownPeer, "known-peers.json");
         }
@@ -571,6 +571,53 @@ public final class PeerNode implements AutoCloseable {
         message.addProperty("type", type);
         message.add("data", data);
         return gson.toJson(message);
+    }
+
+    // --- the live view: plain GET / and GET /status on the node's own port -------------------
+
+    private static final byte[] MESH_PAGE = loadMeshPage();
+
+    /**
+     * A browser's GET is not a WebSocket upgrade, so WebSocketServer hands it here. "/" is the
+     * live view (mesh.html); "/status" is this node's own state, which the page asks every node
+     * for. Its CORS header lets a page served by one node read another node's status.
+     */
+    private WebSocketServer.HttpResponse answerPlainHttp(WebSocketServer.HttpRequest request) {
+        String path = request.target().replaceFirst("\\?.*$", "");
+        return switch (path) {
+            case "/" -> new WebSocketServer.HttpResponse(200,
+                    Map.of("Content-Type", "text/html; charset=utf-8", "Cache-Control", "no-store"), MESH_PAGE);
+            case "/status" -> new WebSocketServer.HttpResponse(200,
+                    Map.of("Content-Type", "application/json", "Access-Control-Allow-Origin", "*", "Cache-Control", "no-store"),
+                    statusJson().getBytes(StandardCharsets.UTF_8));
+            default -> WebSocketServer.HttpResponse.text(404, "nothing at " + abbreviate(path)
+                    + "; try / (the live mesh view) or /status");
+        };
+    }
+
+    String statusJson() {
+        JsonObject status = new JsonObject();
+        status.addProperty("address", myAddress);
+        status.add("connectedAddresses", gson.toJsonTree(connectedAddresses()));
+        status.add("attemptingToConnectToAddress", gson.toJsonTree(attemptingToConnectToAddress()));
+        poolLock.lock();
+        try {
+            status.addProperty("transactionCount", transactions.size());
+        } finally {
+            poolLock.unlock();
+        }
+        return gson.toJson(status);
+    }
+
+    private static byte[] loadMeshPage() {
+        try (var in = PeerNode.class.getResourceAsStream("mesh.html")) {
+            if (in == null) {
+                throw new IllegalStateException("mesh.html is missing from the class path (make build copies it)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     // --- addresses ----------------------------------------------------------------------------

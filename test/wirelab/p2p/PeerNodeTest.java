@@ -250,6 +250,50 @@ class PeerNodeTest {
         }
     }
 
+    // --- the HTTP side of the node's port ----------------------------------------------------
+
+    @Test
+    void statusAnswersWithTheNodesOwnStateAndACorsHeader() throws Exception {
+        List<PeerNode> mesh = startMesh(2);
+        awaitFullMesh(mesh);
+        String response = httpGet(mesh.get(0).port(), "/status");
+        assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+        assertTrue(response.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), response);
+        JsonObject status = JsonParser.parseString(response.substring(response.indexOf("\r\n\r\n") + 4)).getAsJsonObject();
+        assertEquals(mesh.get(0).address(), status.get("address").getAsString());
+        assertEquals(List.of(mesh.get(1).address()),
+                status.getAsJsonArray("connectedAddresses").asList().stream().map(JsonElement::getAsString).toList());
+        assertEquals(0, status.get("transactionCount").getAsInt());
+    }
+
+    @Test
+    void thePageIsServedAndOtherRequestsGetShortPlainAnswers() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        String page = httpGet(node.port(), "/");
+        assertTrue(page.startsWith("HTTP/1.1 200 OK\r\n") && page.contains("<title>wirelab mesh</title>"), page);
+        String missing = httpGet(node.port(), "/nowhere");
+        assertTrue(missing.startsWith("HTTP/1.1 404 Not Found\r\n") && missing.contains("nothing at /nowhere"), missing);
+        try (RawWebSocket raw = new RawWebSocket(node.port())) {
+            raw.writeAscii("DELETE /status HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertTrue(raw.readResponse().startsWith("HTTP/1.1 405 Method Not Allowed\r\n"));
+        }
+        try (RawWebSocket raw = new RawWebSocket(node.port())) {
+            raw.writeAscii("GET / HTTP/1.1\r\nHost: localhost\r\nCookie: " + "c".repeat(9_000) + "\r\n\r\n");
+            assertTrue(raw.readResponse().startsWith("HTTP/1.1 431 "));
+        }
+        // and the WebSocket upgrade on the same port still works
+        try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
+            assertTrue(ForeignNode.addresses(helper.awaitHandshake()).contains(helper.address));
+        }
+    }
+
+    private static String httpGet(int port, String path) throws IOException {
+        try (RawWebSocket raw = new RawWebSocket(port)) {
+            raw.writeAscii("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            return raw.readResponse();
+        }
+    }
+
     // --- helpers ----------------------------------------------------------------------------
 
     /** n nodes: the first knows nobody, every other one knows only the first. */
