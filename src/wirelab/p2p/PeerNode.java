@@ -96,8 +96,7 @@ public final class PeerNode implements AutoCloseable {
     private final Set<String> transactionIds = new HashSet<>();
     private final ReentrantLock poolLock = new ReentrantLock();
     private final ReentrantLock fileLock = new ReentrantLock();
-    private long poolVersion;
-    private long fileVersion;
+    private int storedCount;   // the first storedCount transactions are on disk: those are "stored"
 
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient = HttpClient.newBuilder().executor(virtualThreads).build();
@@ -152,7 +151,7 @@ public final class PeerNode implements AutoCloseable {
     public List<JsonObject> transactions() {
         poolLock.lock();
         try {
-            return transactions.stream().map(JsonObject::deepCopy).toList();
+            return transactions.subList(0, storedCount).stream().map(JsonObject::deepCopy).toList();
         } finally {
             poolLock.unlock();
         }
@@ -482,37 +481,42 @@ public final class PeerNode implements AutoCloseable {
      * one write is under way share the next write.
      */
     private boolean storeTransaction(String id, JsonObject transaction) {
-        long myVersion;
+        int position;
         poolLock.lock();
         try {
             if (!transactionIds.add(id)) {
                 return false;
             }
             transactions.add(transaction);
-            myVersion = ++poolVersion;
+            position = transactions.size();
         } finally {
             poolLock.unlock();
         }
         fileLock.lock();
         try {
-            if (fileVersion >= myVersion) {
-                return true;   // a write that started after ours was added already saved it
-            }
             String json;
-            long version;
+            int count;
             poolLock.lock();
             try {
+                if (storedCount >= position) {
+                    return true;   // the write before ours, which waited for the file, took ours along
+                }
                 json = gson.toJson(transactions);
-                version = poolVersion;
+                count = transactions.size();
             } finally {
                 poolLock.unlock();
             }
             writeAtomically(transactionsFile, json);
-            fileVersion = version;
+            poolLock.lock();
+            try {
+                storedCount = count;
+            } finally {
+                poolLock.unlock();
+            }
             return true;
         } catch (IOException e) {
             poolLock.lock();
-            try {   // not on disk, so not accepted: a later copy of it may try again
+            try {   // not on disk, so not stored: a later copy of it may try again
                 transactions.remove(transaction);
                 transactionIds.remove(id);
             } finally {
@@ -551,6 +555,7 @@ public final class PeerNode implements AutoCloseable {
                 }
             }
         }
+        storedCount = transactions.size();
     }
 
     static void writeAtomically(Path file, String content) throws IOException {
@@ -602,7 +607,7 @@ public final class PeerNode implements AutoCloseable {
         status.add("attemptingToConnectToAddress", gson.toJsonTree(attemptingToConnectToAddress()));
         poolLock.lock();
         try {
-            status.addProperty("transactionCount", transactions.size());
+            status.addProperty("transactionCount", storedCount);
         } finally {
             poolLock.unlock();
         }
