@@ -4,21 +4,22 @@
 # Every node runs the same code (src/); only .env differs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-mkdir -p "$ROOT/nodes"
+NODES="${WIRELAB_NODES:-$ROOT/nodes}"   # the tests point this at a temp folder
+mkdir -p "$NODES"
 
 make_node() {   # make_node N
-  local folder="$ROOT/nodes/node-$1"
+  local folder="$NODES/node-$1"
   mkdir -p "$folder"
   printf 'PORT=%d\n' "$((4000 + $1))" > "$folder/.env"
   printf '["ws://localhost:4001","ws://localhost:4003"]\n' > "$folder/known-peers.json"
-  echo "nodes/node-$1"
+  echo "${folder#"$ROOT"/}"
 }
 
-if [ ! -d "$ROOT/nodes/node-1" ]; then
+if [ ! -d "$NODES/node-1" ]; then
   make_node 1
   exit 0
 fi
 n=2
-while [ -d "$ROOT/nodes/node-$n" ]; do n=$((n + 1)); done
+while [ -d "$NODES/node-$n" ]; do n=$((n + 1)); done
 if [ "$n" -gt 999 ]; then echo "clone-node: already 999 nodes; PORT would pass 4999" >&2; exit 1; fi
 make_node "$n"

@@ -3,8 +3,9 @@
 # names a live process) is left alone: stop it first (make stop-network).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+NODES="${WIRELAB_NODES:-$ROOT/nodes}"   # the tests point this at a temp folder
 status=0
-for folder in "$ROOT"/nodes/node-*; do
+for folder in "$NODES"/node-*; do
   [ -d "$folder" ] || continue
   name=$(basename "$folder")
   [ "$name" = "node-1" ] && continue
@@ -14,6 +15,6 @@ for folder in "$ROOT"/nodes/node-*; do
     continue
   fi
   rm -rf "$folder"
-  echo "deleted nodes/$name"
+  echo "deleted ${folder#"$ROOT"/}"
 done
 exit $status

@@ -21,7 +21,7 @@ for _ in $(seq 1 100); do   # the server logs its port once it listens
   sleep 0.1
 done
 [ -n "$port" ] || { echo "demo: the server did not report its port within 10 s" >&2; exit 1; }
-echo "== server listening on 127.0.0.1:$port, dropping 30% of streamed packets, 20 ms per response"
+echo "== server pid $server_pid listening on 127.0.0.1:$port, dropping 30% of streamed packets, 20 ms per response"
 
 echo "== client"
 "${JAVA_RUN[@]}" wirelab.exchange.ExchangeClient --port "$port" --out "$out"

@@ -113,7 +113,9 @@ public final class ExchangeServer implements AutoCloseable {
     /** Binds (port 0 picks a free one; see {@link #port()}) and starts accepting clients. */
     public static ExchangeServer start(Options options) throws IOException {
         ExchangeServer server = new ExchangeServer(options);
-        log.log(INFO, "listening on " + options.host() + ":" + server.port() + " with " + server.bookSize
+        log.log(INFO, "listening on " + options.host() + ":" + server.port()
+                + (InetAddress.getByName(options.host()).isLoopbackAddress() ? " (loopback only; --host 0.0.0.0 exposes it)" : "")
+                + " with " + server.bookSize
                 + " packets, drop probability " + options.dropProbability()
                 + (options.seed() == null ? "" : ", seed " + options.seed())
                 + (options.delayMs() == 0 ? "" : ", " + options.delayMs() + " ms delay per response"));
@@ -122,6 +124,11 @@ public final class ExchangeServer implements AutoCloseable {
 
     public int port() {
         return serverSocket.getLocalPort();
+    }
+
+    /** Connections being served right now, each on its own virtual thread. */
+    public int openConnectionCount() {
+        return openConnections.size();
     }
 
     /** Stops accepting and closes every open connection. */

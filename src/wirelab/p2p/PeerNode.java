@@ -114,7 +114,8 @@ public final class PeerNode implements AutoCloseable {
                 WebSocketServer.Options.onPort(config.port()).withHost(config.host()).withMaxMessageBytes(MAX_MESSAGE_BYTES),
                 node.incoming, node::answerPlainHttp);
         node.myAddress = "ws://localhost:" + node.server.port();
-        log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn() + " with "
+        log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
+                + (config.host().equals("localhost") ? " (loopback only; HOST=0.0.0.0 in .env exposes it)" : "") + " with "
                 + node.transactions.size() + " transactions in its pool; live view at http://localhost:" + node.server.port() + "/");
         for (String knownPeer : config.knownPeers()) {
             node.connectTo(knownPeer, "known-peers.json");

@@ -275,6 +275,57 @@ class ExchangeClientTest {
         }
     }
 
+    // --- hostile servers ----------------------------------------------------------------------
+
+    @Test
+    void aResendTrickledOneByteAtATimeStillTimesOut() throws Exception {
+        try (FakeExchange server = new FakeExchange((request, out) -> {
+            if (request.callType() == 1) {
+                FakeExchange.write(out, FakeExchange.book(1, 3));
+                return false;
+            }
+            for (byte b : ExchangeServer.ORIGINAL_BOOK.get(1).encode()) {
+                out.write(b);
+                out.flush();
+                Thread.sleep(100);
+            }
+            return true;
+        })) {
+            ExchangeClient client = new ExchangeClient(options(server.port()).withTimeout(400, 1));
+            IOException e = assertThrows(ExchangeClient.IncompleteException.class, client::run);
+            assertTrue(e.getMessage().contains("sequence 2 (resend of sequence 2 timed out, after 2 attempts)"), e.getMessage());
+            assertNoOutputAndNoTempFiles();
+        }
+    }
+
+    @Test
+    void aStreamThatNeverEndsIsCutOffAtMaxPackets() throws Exception {
+        try (FakeExchange server = new FakeExchange((request, out) -> {
+            for (int sequence = 1; ; sequence++) {   // until the client hangs up
+                out.write(new Packet("LOOP", 'B', 1, 1, sequence).encode());
+            }
+        })) {
+            IOException e = assertThrows(IOException.class,
+                    () -> new ExchangeClient(options(server.port()).withTimeout(10_000, 0).withMaxPackets(50_000)).run());
+            assertTrue(e.getMessage().contains("more than 50000 packets (--max-packets)"), e.getMessage());
+            assertNoOutputAndNoTempFiles();
+        }
+    }
+
+    @Test
+    void garbageInsteadOfPacketsIsAnErrorNamingTheOffsetAndBytes() throws Exception {
+        try (FakeExchange server = new FakeExchange((request, out) -> {
+            FakeExchange.write(out, FakeExchange.book(1, 2));
+            out.write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return false;
+        })) {
+            IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(server.port())).run());
+            assertEquals("packet at byte 34: symbol must be 4 printable ASCII bytes, got 0x20 at symbol byte 3"
+                    + " (packet bytes 47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a 48)", e.getMessage());
+            assertNoOutputAndNoTempFiles();
+        }
+    }
+
     private void assertNoOutputAndNoTempFiles() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             assertEquals(List.of(), files.toList());
