@@ -227,6 +227,73 @@ class PeerNodeTest {
     }
 
     @Test
+    void aMessageOverOneMiBIsRefusedWith1009AndTheNodeGoesOn() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        JdkClient client = JdkClient.connect(node.address());
+        client.send("{\"type\":\"TRANSACTION\",\"data\":{\"memo\":\"" + "m".repeat(1 << 20) + "\"}}");
+        assertEquals(1009, client.awaitClose().code());
+        try (ForeignNode sender = new ForeignNode().handshakeWith(node.address())) {
+            sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"amount\":3}}");
+        }
+        awaitTrue(() -> node.transactions().size() == 1, "a normal transaction is still stored");
+    }
+
+    @Test
+    void maxPeersBoundsHowManyServersANodeDials() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("bounded"));
+        PeerNode node = PeerNode.start(new PeerNode.Config(folder, freePort(), List.of(), "localhost",
+                Set.of(PeerNode.LOOPBACK), 2, 100));
+        nodes.add(node);
+        List<ForeignNode> helpers = new ArrayList<>();
+        try {
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < 5; i++) {
+                helpers.add(new ForeignNode());
+                data.append(i == 0 ? "" : ",").append('"').append(helpers.get(i).address).append('"');
+            }
+            try (ForeignNode sender = new ForeignNode().handshakeWith(node.address())) {
+                sender.send("{\"type\":\"HANDSHAKE\",\"data\":[" + data + "]}");
+                awaitTrue(() -> node.connectedAddresses().size() == 2, "two peers");
+                Thread.sleep(300);
+                assertEquals(2, node.connectedAddresses().size(), "MAX_PEERS is 2, connected to " + node.connectedAddresses());
+            }
+        } finally {
+            helpers.forEach(ForeignNode::close);
+        }
+    }
+
+    @Test
+    void aPeerThatAcceptsTcpButNeverAnswersDoesNotStallTheOthers() throws Exception {
+        PeerNode node = startNode(freePort(), List.of());
+        try (ServerSocket hung = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             ForeignNode helper = new ForeignNode()) {
+            String hungAddress = "ws://localhost:" + hung.getLocalPort();
+            // accept the TCP connection and then say nothing, ever
+            Thread.ofVirtual().start(() -> {
+                List<java.net.Socket> held = new ArrayList<>();
+                try {
+                    while (true) {
+                        held.add(hung.accept());
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            try (ForeignNode sender = new ForeignNode().handshakeWith(node.address())) {
+                long started = System.nanoTime();
+                sender.send("{\"type\":\"HANDSHAKE\",\"data\":[\"" + hungAddress + "\",\"" + helper.address + "\"]}");
+                helper.nodeConnectedBack.get(2, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(node.attemptingToConnectToAddress().contains(hungAddress), "the hung peer is still being tried");
+                sender.send("{\"type\":\"TRANSACTION\",\"data\":{\"amount\":4}}");
+                awaitTrue(() -> node.transactions().size() == 1, "the transaction is stored meanwhile");
+                assertTrue((System.nanoTime() - started) / 1_000_000 < 2_000, "the hung peer held the others up");
+            }
+            awaitTrue(() -> !node.attemptingToConnectToAddress().contains(hungAddress), "the hung attempt gives up");
+            assertFalse(node.connectedAddresses().contains(hungAddress));
+        }
+    }
+
+    @Test
     void readsItsFolderAsTheCurriculumLaysItOut() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("node-7"));
         Files.writeString(folder.resolve(".env"), "# a comment\nPORT=4007\n");
