@@ -86,7 +86,7 @@ demo: build
 	scripts/demo.sh
 
 bench: $(TEST_CLASSES)/.built
-	$(JAVA) -Xmx2g -Djava.util.logging.config.file=test/logging.properties -cp $(RUN_CP):$(TEST_CLASSES) wirelab.bench.Bench $(ARGS)
+	$(JAVA) -Xmx4g -Djava.util.logging.config.file=test/wirelab/bench/logging.properties -cp $(RUN_CP):$(TEST_CLASSES) wirelab.bench.Bench $(ARGS)
 
 run-node: build
 	scripts/run-node.sh $(NODE) $(ARGS)

@@ -3,27 +3,30 @@ package wirelab.exchange;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
-import java.io.BufferedWriter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -97,12 +100,16 @@ public final class ExchangeClient {
 
     private final Options options;
     private final long startedNanos = System.nanoTime();
-    /** Every packet we hold, by sequence: filled by the stream, then by the resend threads. */
-    private final Map<Integer, Packet> packets = new ConcurrentHashMap<>();
+    /**
+     * Every packet we hold: the one with sequence s at index s - 1. Only the run's own thread
+     * writes it; resend threads hand their packet back instead of storing it themselves.
+     */
+    private Packet[] bySequence = new Packet[1024];
+    private int highestSequence;
     private int receivedInStream;
     private int missing;
+    private int recovered;
     private long streamEndedNanos;
-    private final AtomicInteger recovered = new AtomicInteger();
     private final AtomicInteger retries = new AtomicInteger();
 
     public ExchangeClient(Options options) {
@@ -111,11 +118,11 @@ public final class ExchangeClient {
 
     /** Streams, recovers every gap, writes the output. Throws when the output would be incomplete. */
     public Summary run() throws IOException {
-        int highestSequence = streamAllPackets();
+        streamAllPackets();
         streamEndedNanos = System.nanoTime();
         List<Integer> missingSequences = new ArrayList<>();
         for (int sequence = 1; sequence <= highestSequence; sequence++) {
-            if (!packets.containsKey(sequence)) {
+            if (bySequence[sequence - 1] == null) {
                 missingSequences.add(sequence);
             }
         }
@@ -127,22 +134,21 @@ public final class ExchangeClient {
             throw new IncompleteException("could not recover " + failures.size() + " of " + missing
                     + " missing packets, so no output was written: " + describe(failures));
         }
-        writeOutput(highestSequence);
+        writeOutput();
         return summary();
     }
 
     public Summary summary() {
         long now = System.nanoTime();
-        return new Summary(receivedInStream, missing, recovered.get(), retries.get(), (now - startedNanos) / 1_000_000,
+        return new Summary(receivedInStream, missing, recovered, retries.get(), (now - startedNanos) / 1_000_000,
                 streamEndedNanos == 0 ? 0 : (now - streamEndedNanos) / 1_000_000);
     }
 
     // --- 1. the stream --------------------------------------------------------------------
 
-    /** Reads the whole stream into {@link #packets}; returns the highest sequence seen. */
-    private int streamAllPackets() throws IOException {
+    /** Reads the whole stream into {@link #bySequence}. */
+    private void streamAllPackets() throws IOException {
         long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
-        int highestSequence = 0;
         try (Socket socket = connect(deadline)) {
             socket.getOutputStream().write(Packet.Request.streamAllPackets().encode());
             InputStream in = socket.getInputStream();
@@ -160,11 +166,6 @@ public final class ExchangeClient {
                     Packet packet = Packet.decode(chunk, offset, streamOffset + offset);
                     if (keep(packet)) {
                         receivedInStream++;
-                        highestSequence = Math.max(highestSequence, packet.sequence());
-                    }
-                    if (receivedInStream > options.maxPackets()) {
-                        throw new ProtocolException("the stream holds more than " + options.maxPackets()
-                                + " packets (--max-packets); refusing to keep more");
                     }
                 }
                 // the bytes of a packet cut in two by TCP wait at the front for the rest
@@ -178,13 +179,26 @@ public final class ExchangeClient {
                         + HexFormat.ofDelimiter(" ").formatHex(chunk, 0, filled) + ")");
             }
         }
-        return highestSequence;
     }
 
-    /** Adds a packet; false for an exact duplicate. Two different packets with one sequence are an error. */
+    /**
+     * Adds a packet; false for an exact duplicate. Two different packets with one sequence are
+     * an error, and so is a sequence past --max-packets: sequences run 1..N with no holes in
+     * the book, so a larger one means a book we refuse to hold (or a hostile server).
+     */
     private boolean keep(Packet packet) throws ProtocolException {
-        Packet earlier = packets.putIfAbsent(packet.sequence(), packet);
+        int sequence = packet.sequence();
+        if (sequence > options.maxPackets()) {
+            throw new ProtocolException("sequence " + sequence + " means a book of more than " + options.maxPackets()
+                    + " packets (--max-packets); refusing to hold it");
+        }
+        if (sequence > bySequence.length) {
+            bySequence = Arrays.copyOf(bySequence, Math.max(sequence, Math.min(options.maxPackets(), 2 * bySequence.length)));
+        }
+        Packet earlier = bySequence[sequence - 1];
         if (earlier == null) {
+            bySequence[sequence - 1] = packet;
+            highestSequence = Math.max(highestSequence, sequence);
             return true;
         }
         if (!earlier.equals(packet)) {
@@ -197,15 +211,19 @@ public final class ExchangeClient {
 
     // --- 2. the gaps, all at once -----------------------------------------------------------
 
-    /** Asks for every missing sequence concurrently. Returns the ones that failed, with why. */
-    private Map<Integer, String> recover(List<Integer> missingSequences) {
-        Map<Integer, String> failures = new ConcurrentHashMap<>();
+    /**
+     * Asks for every missing sequence at once, one virtual thread each, and stores what comes
+     * back. Returns the sequences that could not be had, with why.
+     */
+    private Map<Integer, String> recover(List<Integer> missingSequences) throws ProtocolException {
+        Map<Integer, String> failures = new TreeMap<>();
         if (missingSequences.isEmpty()) {
             return failures;
         }
         int inFlight = options.concurrency() > 0 ? options.concurrency() : missingSequences.size();
         Semaphore permits = new Semaphore(inFlight);
         log.log(INFO, "asking for " + missingSequences.size() + " missing packets, " + inFlight + " at a time");
+        Map<Integer, Future<Packet>> answers = new TreeMap<>();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int sequence : missingSequences) {
                 if (sequence > Packet.Request.MAX_RESEND_SEQ) {
@@ -213,20 +231,30 @@ public final class ExchangeClient {
                             + Packet.Request.MAX_RESEND_SEQ + " can be asked for");
                     continue;
                 }
-                threads.submit(() -> {
+                answers.put(sequence, threads.submit(() -> {
                     permits.acquireUninterruptibly();
                     try {
-                        recoverOne(sequence, failures);
+                        return recoverOne(sequence);
                     } finally {
                         permits.release();
                     }
-                });
+                }));
             }
         }   // close() waits for every request to finish
+        for (Map.Entry<Integer, Future<Packet>> answer : answers.entrySet()) {
+            Future<Packet> future = answer.getValue();
+            if (future.state() == Future.State.SUCCESS) {
+                keep(future.resultNow());
+                recovered++;
+            } else {
+                failures.put(answer.getKey(), future.exceptionNow().getMessage());
+            }
+        }
         return failures;
     }
 
-    private void recoverOne(int sequence, Map<Integer, String> failures) {
+    /** One sequence, with bounded retries and backoff; the exception says why the last attempt failed. */
+    private Packet recoverOne(int sequence) throws IOException {
         String lastReason = null;
         for (int attempt = 0; attempt <= options.retries(); attempt++) {
             if (attempt > 0) {
@@ -235,19 +263,15 @@ public final class ExchangeClient {
             }
             try {
                 Packet packet = requestResend(sequence);
-                if (keep(packet)) {
-                    recovered.incrementAndGet();
-                    log.log(INFO, "recovered sequence " + sequence);
-                }
-                return;
+                log.log(INFO, "recovered sequence " + sequence);
+                return packet;
             } catch (IOException e) {
-                String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+                lastReason = e.getMessage() == null ? e.toString() : e.getMessage();
                 log.log(WARNING, "resend of sequence " + sequence + ", attempt " + (attempt + 1) + " of "
-                        + (options.retries() + 1) + ": " + reason);
-                lastReason = reason;
+                        + (options.retries() + 1) + ": " + lastReason);
             }
         }
-        failures.put(sequence, lastReason + ", after " + (options.retries() + 1) + " attempts");
+        throw new IOException(lastReason + ", after " + (options.retries() + 1) + " attempts");
     }
 
     /** One call type 2 request on its own connection; the answer must be the sequence asked for. */
@@ -325,16 +349,16 @@ public final class ExchangeClient {
      * renames it over the output in one atomic step: a reader (or a crash) sees the old file
      * or the new one, never half of one.
      */
-    private void writeOutput(int highestSequence) throws IOException {
+    private void writeOutput() throws IOException {
         Path out = options.out().toAbsolutePath();
         Path temp = Files.createTempFile(out.getParent(), "." + out.getFileName() + "-", ".tmp");
         try {
-            try (BufferedWriter writer = Files.newBufferedWriter(temp);
-                 JsonWriter json = new JsonWriter(writer)) {
+            try (OutputStream file = Files.newOutputStream(temp);
+                 JsonWriter json = new JsonWriter(new UnsynchronizedWriter(file))) {
                 json.setIndent("  ");
                 json.beginArray();
                 for (int sequence = 1; sequence <= highestSequence; sequence++) {
-                    Packet packet = packets.get(sequence);
+                    Packet packet = bySequence[sequence - 1];
                     json.beginObject()
                         .name("symbol").value(packet.symbol())
                         .name("buySellIndicator").value(String.valueOf(packet.buySellIndicator()))
@@ -353,6 +377,56 @@ public final class ExchangeClient {
             Files.deleteIfExists(temp);
         }
         log.log(INFO, "wrote " + highestSequence + " packets to " + options.out());
+    }
+
+    /**
+     * gson calls write() several times for every value; the JDK's writers take a lock on each
+     * call, which cost more than the writing itself (half the time of a million-packet run, by
+     * JFR). This one gathers characters in a StringBuilder and hands the file 64 KiB at a time.
+     */
+    private static final class UnsynchronizedWriter extends Writer {
+        private final OutputStream out;
+        private final StringBuilder chunk = new StringBuilder(1 << 16);
+
+        UnsynchronizedWriter(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(char[] characters, int offset, int length) throws IOException {
+            chunk.append(characters, offset, length);
+            spillIfFull();
+        }
+
+        @Override
+        public void write(String text, int offset, int length) throws IOException {
+            chunk.append(text, offset, offset + length);
+            spillIfFull();
+        }
+
+        @Override
+        public void write(int character) throws IOException {
+            chunk.append((char) character);
+            spillIfFull();
+        }
+
+        private void spillIfFull() throws IOException {
+            if (chunk.length() >= 1 << 16) {
+                flush();
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));
+            chunk.setLength(0);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+            out.close();
+        }
     }
 
     private static String describe(Map<Integer, String> failures) {

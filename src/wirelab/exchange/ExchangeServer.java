@@ -291,7 +291,7 @@ public final class ExchangeServer implements AutoCloseable {
     }
 
     /** A generated book for load: symbols cycle, sequences 1..n, values vary but repeat. */
-    static List<Packet> generatedBook(int n) {
+    public static List<Packet> generatedBook(int n) {
         String[] symbols = {"AAPL", "META", "MSFT", "AMZN"};
         List<Packet> book = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

@@ -36,13 +36,21 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
     public static final int SIZE = 17;
     public static final int SYMBOL_LENGTH = 4;
 
+    /** Every packet, decoded or built, passes these checks: the one place the fields' rules live. */
     public Packet {
-        String problem = checkSymbol(symbol.getBytes(StandardCharsets.ISO_8859_1));
-        if (symbol.length() != SYMBOL_LENGTH || problem != null) {
+        if (symbol.length() != SYMBOL_LENGTH) {
             throw new IllegalArgumentException("symbol must be 4 printable ASCII characters, got \"" + symbol + "\"");
         }
+        for (int i = 0; i < SYMBOL_LENGTH; i++) {
+            char c = symbol.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                throw new IllegalArgumentException("symbol must be 4 printable ASCII characters, got 0x"
+                        + HexFormat.of().toHexDigits((byte) c) + " at symbol byte " + i);
+            }
+        }
         if (buySellIndicator != 'B' && buySellIndicator != 'S') {
-            throw new IllegalArgumentException("buy/sell indicator must be 'B' or 'S', got '" + buySellIndicator + "'");
+            throw new IllegalArgumentException("buy/sell indicator must be 'B' or 'S', got 0x"
+                    + HexFormat.of().toHexDigits((byte) buySellIndicator));
         }
         if (sequence <= 0) {
             throw new IllegalArgumentException("sequence must be 1 or more, got " + sequence);
@@ -74,24 +82,16 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
                     + (bytes.length - offset) + " (" + hex(bytes, offset, bytes.length - offset) + ")");
         }
         ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, SIZE);
-        byte[] symbolBytes = new byte[SYMBOL_LENGTH];
-        buffer.get(symbolBytes);
-        String symbolProblem = checkSymbol(symbolBytes);
-        if (symbolProblem != null) {
-            throw malformed(streamOffset, bytes, offset, "symbol must be 4 printable ASCII bytes, " + symbolProblem);
+        // ISO-8859-1 maps each byte to the char of the same value, so a bad byte is reported as it came
+        String symbol = new String(bytes, offset, SYMBOL_LENGTH, StandardCharsets.ISO_8859_1);
+        char indicator = (char) (bytes[offset + SYMBOL_LENGTH] & 0xFF);
+        buffer.position(offset + SYMBOL_LENGTH + 1);
+        try {
+            return new Packet(symbol, indicator, buffer.getInt(), buffer.getInt(), buffer.getInt());
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException("packet at byte " + streamOffset + ": " + e.getMessage()
+                    + " (packet bytes " + hex(bytes, offset, SIZE) + ")");
         }
-        byte indicator = buffer.get();
-        if (indicator != 'B' && indicator != 'S') {
-            throw malformed(streamOffset, bytes, offset,
-                    "buy/sell indicator must be 'B' or 'S', got 0x" + HexFormat.of().toHexDigits(indicator));
-        }
-        int quantity = buffer.getInt();
-        int price = buffer.getInt();
-        int sequence = buffer.getInt();
-        if (sequence <= 0) {
-            throw malformed(streamOffset, bytes, offset, "sequence must be 1 or more, got " + sequence);
-        }
-        return new Packet(new String(symbolBytes, StandardCharsets.US_ASCII), (char) indicator, quantity, price, sequence);
     }
 
     public static Packet decode(byte[] seventeenBytes) throws ProtocolException {
@@ -125,24 +125,6 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
         public static Request decode(byte[] twoBytes) {
             return new Request(twoBytes[0], twoBytes[1]);   // byte widens with its sign: 0xFF is -1
         }
-    }
-
-    /** null when the symbol bytes are fine, else what is wrong with them. */
-    private static String checkSymbol(byte[] symbolBytes) {
-        if (symbolBytes.length != SYMBOL_LENGTH) {
-            return "got " + symbolBytes.length + " bytes";
-        }
-        for (int i = 0; i < symbolBytes.length; i++) {
-            if (symbolBytes[i] < 0x21 || symbolBytes[i] > 0x7E) {
-                return "got 0x" + HexFormat.of().toHexDigits(symbolBytes[i]) + " at symbol byte " + i;
-            }
-        }
-        return null;
-    }
-
-    private static ProtocolException malformed(long streamOffset, byte[] bytes, int offset, String what) {
-        return new ProtocolException("packet at byte " + streamOffset + ": " + what
-                + " (packet bytes " + hex(bytes, offset, SIZE) + ")");
     }
 
     private static String hex(byte[] bytes, int offset, int length) {

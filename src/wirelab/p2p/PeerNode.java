@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -92,11 +93,20 @@ public final class PeerNode implements AutoCloseable {
     private final ReentrantLock peersLock = new ReentrantLock();
 
     // The transaction pool, as it is on disk; see storeTransaction.
-    private final List<JsonObject> transactions = new ArrayList<>();
+    /** Each transaction as its JSON text, serialized once when it arrives: writing the file only joins them. */
+    private final List<String> transactions = new ArrayList<>();
     private final Set<String> transactionIds = new HashSet<>();
     private final ReentrantLock poolLock = new ReentrantLock();
     private final ReentrantLock fileLock = new ReentrantLock();
     private int storedCount;   // the first storedCount transactions are on disk: those are "stored"
+
+    // Known peers are the way into the mesh, so a node keeps trying them: one that cannot be
+    // reached (not started yet, restarting) is tried again after 1 s, then 2, 4, up to 10 s, for
+    // as long as this node runs. Peers learned from a HANDSHAKE are not retried: whoever told us
+    // about them tells us again when they are back.
+    private final Set<String> knownPeerAddresses = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
+    private volatile boolean running = true;
 
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient = HttpClient.newBuilder().executor(virtualThreads).build();
@@ -118,6 +128,10 @@ public final class PeerNode implements AutoCloseable {
                 + (config.host().equals("localhost") ? " (loopback only; HOST=0.0.0.0 in .env exposes it)" : "") + " with "
                 + node.transactions.size() + " transactions in its pool; live view at http://localhost:" + node.server.port() + "/");
         for (String knownPeer : config.knownPeers()) {
+            String address = normalizeAddress(knownPeer);
+            if (address != null) {
+                node.knownPeerAddresses.add(address);
+            }
             node.connectTo(knownPeer, "known-peers.json");
         }
         return node;
@@ -149,10 +163,20 @@ public final class PeerNode implements AutoCloseable {
         }
     }
 
+    /** The stored transactions, in the order this node stored them. */
     public List<JsonObject> transactions() {
         poolLock.lock();
         try {
-            return transactions.subList(0, storedCount).stream().map(JsonObject::deepCopy).toList();
+            return transactions.subList(0, storedCount).stream().map(t -> JsonParser.parseString(t).getAsJsonObject()).toList();
+        } finally {
+            poolLock.unlock();
+        }
+    }
+
+    public int transactionCount() {
+        poolLock.lock();
+        try {
+            return storedCount;
         } finally {
             poolLock.unlock();
         }
@@ -161,6 +185,7 @@ public final class PeerNode implements AutoCloseable {
     /** Leaves the network politely: close frames to every peer, then stop listening. */
     @Override
     public void close() {
+        running = false;
         server.close();
         for (Peer peer : peersSnapshot()) {
             peer.socket.sendClose(WebSocket.NORMAL_CLOSURE, "node stopping");
@@ -173,6 +198,7 @@ public final class PeerNode implements AutoCloseable {
 
     /** Drops every connection without a close frame, as a killed process would. For fault drills. */
     public void abort() {
+        running = false;
         server.abort();
         for (Peer peer : peersSnapshot()) {
             peer.socket.abort();
@@ -221,8 +247,27 @@ public final class PeerNode implements AutoCloseable {
                     if (error != null) {
                         forgetAttempt(address);
                         log.log(INFO, "could not connect to " + address + ": " + rootMessage(error));
+                        retryIfKnownPeer(address);
                     }
                 });
+    }
+
+    private void retryIfKnownPeer(String address) {
+        if (!running || !knownPeerAddresses.contains(address)) {
+            return;
+        }
+        long delayMs = retryDelayMs.merge(address, 1_000L, (previous, first) -> Math.min(10_000L, previous * 2));
+        log.log(INFO, "will try known peer " + address + " again in " + delayMs / 1000 + " s");
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(delayMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (running) {
+                connectTo(address, "known-peers.json, again");
+            }
+        });
     }
 
     private void forgetAttempt(String address) {
@@ -246,6 +291,7 @@ public final class PeerNode implements AutoCloseable {
         } finally {
             peersLock.unlock();
         }
+        retryDelayMs.remove(address);
         handshakeData.add(myAddress);
         peer.send(message("HANDSHAKE", gson.toJsonTree(handshakeData)));
         log.log(INFO, "connected to " + address + "; sent HANDSHAKE " + handshakeData);
@@ -263,6 +309,7 @@ public final class PeerNode implements AutoCloseable {
         peer.stop();
         if (removed) {
             log.log(INFO, "connection to " + address + " closed (" + why + ")");
+            retryIfKnownPeer(address);
         }
     }
 
@@ -482,13 +529,14 @@ public final class PeerNode implements AutoCloseable {
      * one write is under way share the next write.
      */
     private boolean storeTransaction(String id, JsonObject transaction) {
+        String transactionJson = gson.toJson(transaction);
         int position;
         poolLock.lock();
         try {
             if (!transactionIds.add(id)) {
                 return false;
             }
-            transactions.add(transaction);
+            transactions.add(transactionJson);
             position = transactions.size();
         } finally {
             poolLock.unlock();
@@ -502,7 +550,7 @@ public final class PeerNode implements AutoCloseable {
                 if (storedCount >= position) {
                     return true;   // the write before ours, which waited for the file, took ours along
                 }
-                json = gson.toJson(transactions);
+                json = "[\n" + String.join(",\n", transactions) + "\n]\n";   // one transaction a line
                 count = transactions.size();
             } finally {
                 poolLock.unlock();
@@ -518,7 +566,7 @@ public final class PeerNode implements AutoCloseable {
         } catch (IOException e) {
             poolLock.lock();
             try {   // not on disk, so not stored: a later copy of it may try again
-                transactions.remove(transaction);
+                transactions.remove(transactionJson);
                 transactionIds.remove(id);
             } finally {
                 poolLock.unlock();
@@ -549,7 +597,7 @@ public final class PeerNode implements AutoCloseable {
         for (JsonElement element : parsed.getAsJsonArray()) {
             if (element.isJsonObject()) {
                 JsonObject transaction = element.getAsJsonObject();
-                transactions.add(transaction);
+                transactions.add(gson.toJson(transaction));
                 JsonElement id = transaction.get("id");
                 if (id != null && id.isJsonPrimitive()) {
                     transactionIds.add(id.getAsString());
@@ -606,12 +654,7 @@ public final class PeerNode implements AutoCloseable {
         status.addProperty("address", myAddress);
         status.add("connectedAddresses", gson.toJsonTree(connectedAddresses()));
         status.add("attemptingToConnectToAddress", gson.toJsonTree(attemptingToConnectToAddress()));
-        poolLock.lock();
-        try {
-            status.addProperty("transactionCount", storedCount);
-        } finally {
-            poolLock.unlock();
-        }
+        status.addProperty("transactionCount", transactionCount());
         return gson.toJson(status);
     }
 

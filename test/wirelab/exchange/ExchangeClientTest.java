@@ -320,7 +320,7 @@ class ExchangeClientTest {
             return false;
         })) {
             IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(server.port())).run());
-            assertEquals("packet at byte 34: symbol must be 4 printable ASCII bytes, got 0x20 at symbol byte 3"
+            assertEquals("packet at byte 34: symbol must be 4 printable ASCII characters, got 0x20 at symbol byte 3"
                     + " (packet bytes 47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a 48)", e.getMessage());
             assertNoOutputAndNoTempFiles();
         }

@@ -41,7 +41,7 @@ class PacketTest {
         byte[] bytes = new Packet("AAPL", 'B', 1, 2, 3).encode();
         bytes[2] = 0;
         ProtocolException e = assertThrows(ProtocolException.class, () -> Packet.decode(bytes));
-        assertTrue(e.getMessage().contains("symbol must be 4 printable ASCII bytes, got 0x00 at symbol byte 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("symbol must be 4 printable ASCII characters, got 0x00 at symbol byte 2"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,280 @@
+package wirelab.bench;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.google.gson.stream.JsonReader;
+
+import wirelab.exchange.ExchangeClient;
+import wirelab.exchange.ExchangeServer;
+import wirelab.exchange.Packet;
+
+/** The exchange's figures: concurrent gap recovery, a million packets to JSON, 10,000 clients. */
+final class ExchangeBench {
+
+    private ExchangeBench() {
+    }
+
+    static void run() throws Exception {
+        System.out.println("exchange");
+        gapRecovery();
+        streamToJson();
+        load();
+    }
+
+    // --- 1. gap recovery: all at once against one at a time --------------------------------
+
+    static void gapRecovery() throws Exception {
+        Path out = Files.createTempFile("bench-gaps", ".json");
+        List<Packet> book = ExchangeServer.generatedBook(127);
+        try (ExchangeServer server = ExchangeServer.start(ExchangeServer.Options.original().withPort(0)
+                .withPackets(127).withDrops(0.4, 11L).withDelayMs(50))) {
+            ExchangeClient.Options options = ExchangeClient.Options.defaults().withServer(server.port()).withOut(out)
+                    .withTimeout(10_000, 2);
+            recoverOnce(options, book, out);   // warm-up
+            double[] concurrent = new double[Bench.REPEATS];
+            double[] sequential = new double[Bench.REPEATS];
+            double[] speedUp = new double[Bench.REPEATS];
+            int missing = 0;
+            for (int i = 0; i < Bench.REPEATS; i++) {
+                ExchangeClient.Summary all = recoverOnce(options, book, out);
+                ExchangeClient.Summary one = recoverOnce(options.withConcurrency(1), book, out);
+                missing = all.missing();
+                concurrent[i] = all.recoveryMs();
+                sequential[i] = one.recoveryMs();
+                speedUp[i] = sequential[i] / concurrent[i];
+            }
+            Bench.record("gap recovery, " + missing + " of 127 missing, 50 ms/response: all at once",
+                    "ms", concurrent, "<= 75 ms (1.5 x one delay)", true, 75);
+            Bench.record("gap recovery, same gaps, --concurrency 1", "ms", sequential);
+            Bench.record("speed-up of all-at-once over one-at-a-time", "x", speedUp);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    private static ExchangeClient.Summary recoverOnce(ExchangeClient.Options options, List<Packet> book, Path out)
+            throws Exception {
+        ExchangeClient.Summary summary = new ExchangeClient(options).run();
+        Bench.check(summary.missing() > 0 && summary.recovered() == summary.missing(), "every gap recovered: " + summary);
+        checkOutput(out, book.size());
+        return summary;
+    }
+
+    // --- 2. a million packets, stream to a complete JSON file -------------------------------
+
+    static void streamToJson() throws Exception {
+        int packets = 1_000_000;
+        Path out = Files.createTempFile("bench-million", ".json");
+        try (ExchangeServer server = ExchangeServer.start(ExchangeServer.Options.original().withPort(0)
+                .withPackets(packets).withDrops(0, null))) {
+            ExchangeClient.Options options = ExchangeClient.Options.defaults().withServer(server.port()).withOut(out)
+                    .withTimeout(60_000, 0);
+            new ExchangeClient(options).run();   // warm-up
+            double[] seconds = new double[Bench.REPEATS];
+            double[] packetsPerSecond = new double[Bench.REPEATS];
+            double[] megabytesPerSecond = new double[Bench.REPEATS];
+            for (int i = 0; i < Bench.REPEATS; i++) {
+                long started = System.nanoTime();
+                new ExchangeClient(options).run();
+                seconds[i] = (System.nanoTime() - started) / 1e9;
+                checkOutput(out, packets);
+                packetsPerSecond[i] = packets / seconds[i];
+                megabytesPerSecond[i] = Files.size(out) / 1e6 / seconds[i];
+            }
+            Bench.record("1,000,000 packets: connect -> complete output.json", "s", seconds, "< 1 s", true, 1.0);
+            Bench.record("  packets per second", "pkt/s", packetsPerSecond);
+            Bench.record("  JSON written per second (" + Files.size(out) / 1_000_000 + " MB file)", "MB/s", megabytesPerSecond);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    /** Reads the whole output back: sequences 1..n in order, each packet as the generated book has it. */
+    static void checkOutput(Path out, int packets) throws IOException {
+        List<Packet> book = ExchangeServer.generatedBook(packets);
+        try (Reader file = Files.newBufferedReader(out); JsonReader json = new JsonReader(file)) {
+            json.beginArray();
+            for (int i = 0; i < packets; i++) {
+                json.beginObject();
+                json.nextName();
+                String symbol = json.nextString();
+                json.nextName();
+                char indicator = json.nextString().charAt(0);
+                json.nextName();
+                int quantity = json.nextInt();
+                json.nextName();
+                int price = json.nextInt();
+                json.nextName();
+                int sequence = json.nextInt();
+                json.endObject();
+                Bench.check(book.get(i).equals(new Packet(symbol, indicator, quantity, price, sequence)),
+                        "entry " + i + " of the output differs from the book");
+            }
+            json.endArray();
+        }
+    }
+
+    // --- 3. load: 10,000 concurrent clients against one server process ----------------------
+
+    static void load() throws Exception {
+        Path gcLog = Path.of("build/bench/server-gc.log").toAbsolutePath();
+        Files.createDirectories(gcLog.getParent());
+        Path quietLogging = Path.of("test/wirelab/bench/logging.properties").toAbsolutePath();
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        // The server runs alone in its own JVM, capped at 256 MB of heap: if it serves every
+        // client without an error, it fits; its GC log says how much it really used.
+        Process server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx256m", "-Xlog:gc:file=" + gcLog, "-Djava.util.logging.config.file=" + quietLogging,
+                "-cp", Files.readString(Path.of("build/classpath")).trim(), "wirelab.exchange.ExchangeServer",
+                "--port", String.valueOf(port))
+                .redirectErrorStream(true).redirectOutput(gcLog.resolveSibling("server.out").toFile()).start();
+        try {
+            awaitListening(port);
+            loadOnce(port, 1_000, server.pid());   // warm-up
+            int clients = 10_000;
+            double[] errors = new double[Bench.REPEATS];
+            double[] wall = new double[Bench.REPEATS];
+            double[] p50 = new double[Bench.REPEATS];
+            double[] p99 = new double[Bench.REPEATS];
+            double[] threads = new double[Bench.REPEATS];
+            for (int i = 0; i < Bench.REPEATS; i++) {
+                double[] result = loadOnce(port, clients, server.pid());
+                errors[i] = result[0];
+                wall[i] = result[1];
+                p50[i] = result[2];
+                p99[i] = result[3];
+                threads[i] = result[4];
+            }
+            Bench.record("10,000 concurrent clients: errors", "errors", errors, "0", true, 0);
+            Bench.record("  wall time for all 10,000 streams", "ms", wall);
+            Bench.record("  per-client time, p50", "ms", p50);
+            Bench.record("  per-client time, p99", "ms", p99);
+            Bench.record("  server OS threads at peak (virtual threads are not OS threads)", "threads", threads);
+            double[] heap = peakHeapFromGcLog(gcLog);
+            Bench.record("  server heap at peak, before GC (cap -Xmx256m)", "MB", new double[] {heap[0]}, "<= 256 MB", true, 256);
+            Bench.record("  server heap at peak, live after GC", "MB", new double[] {heap[1]});
+        } finally {
+            server.destroy();
+            server.waitFor();
+        }
+    }
+
+    /** [errors, wall ms, p50 ms, p99 ms, peak server OS threads] */
+    private static double[] loadOnce(int port, int clients, long serverPid) throws Exception {
+        List<Packet> book = ExchangeServer.ORIGINAL_BOOK;
+        ConcurrentLinkedQueue<Long> timesNanos = new ConcurrentLinkedQueue<>();
+        AtomicInteger errors = new AtomicInteger();
+        AtomicReference<String> firstError = new AtomicReference<>();
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicInteger peakThreads = new AtomicInteger();
+        Thread sampler = Thread.ofVirtual().start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                peakThreads.accumulateAndGet(osThreads(serverPid), Math::max);
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        long started;
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < clients; i++) {
+                executor.submit(() -> {
+                    go.await();
+                    long begin = System.nanoTime();
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress("127.0.0.1", port), 60_000);
+                        socket.setSoTimeout(60_000);
+                        socket.getOutputStream().write(Packet.Request.streamAllPackets().encode());
+                        byte[] stream = socket.getInputStream().readAllBytes();
+                        Bench.check(stream.length % Packet.SIZE == 0 && stream.length > 0, "whole packets");
+                        int last = 0;
+                        for (int offset = 0; offset < stream.length; offset += Packet.SIZE) {
+                            Packet packet = Packet.decode(stream, offset, offset);
+                            Bench.check(packet.equals(book.get(packet.sequence() - 1)) && packet.sequence() > last, "packet order and values");
+                            last = packet.sequence();
+                        }
+                        Bench.check(last == 14, "the last packet is 14");
+                        timesNanos.add(System.nanoTime() - begin);
+                    } catch (Exception | AssertionError e) {
+                        errors.incrementAndGet();
+                        firstError.compareAndSet(null, e.toString());
+                    }
+                    return null;
+                });
+            }
+            started = System.nanoTime();
+            go.countDown();
+        }
+        double wallMs = (System.nanoTime() - started) / 1e6;
+        sampler.interrupt();
+        if (errors.get() > 0) {
+            System.out.println("    " + errors.get() + " client errors, the first: " + firstError.get());
+        }
+        long[] sorted = timesNanos.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new double[] {errors.get(), wallMs, percentile(sorted, 0.50), percentile(sorted, 0.99), peakThreads.get()};
+    }
+
+    private static double percentile(long[] sortedNanos, double p) {
+        if (sortedNanos.length == 0) {
+            return Double.NaN;
+        }
+        return sortedNanos[(int) Math.min(sortedNanos.length - 1, Math.floor(p * sortedNanos.length))] / 1e6;
+    }
+
+    private static int osThreads(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("Threads:")) {
+                    return Integer.parseInt(line.substring(8).trim());
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // the process is gone or this is not Linux
+        }
+        return 0;
+    }
+
+    /** [peak heap before a collection, peak heap after one] in MB, from -Xlog:gc lines "45M->12M(256M)". */
+    private static double[] peakHeapFromGcLog(Path gcLog) throws IOException {
+        Matcher matcher = Pattern.compile("(\\d+)M->(\\d+)M\\(").matcher(Files.readString(gcLog));
+        double before = 0;
+        double after = 0;
+        while (matcher.find()) {
+            before = Math.max(before, Double.parseDouble(matcher.group(1)));
+            after = Math.max(after, Double.parseDouble(matcher.group(2)));
+        }
+        return new double[] {before, after};
+    }
+
+    private static void awaitListening(int port) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            try {
+                new Socket("127.0.0.1", port).close();
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("the server process did not listen on " + port + " within 10 s");
+    }
+}

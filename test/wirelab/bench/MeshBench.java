@@ -1,0 +1,154 @@
+package wirelab.bench;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import wirelab.p2p.PeerNode;
+
+/** The network's figures: 50 nodes forming a full mesh, and transactions reaching all of them. */
+final class MeshBench {
+
+    private MeshBench() {
+    }
+
+    static final int NODES = 50;
+
+    static void run() throws Exception {
+        System.out.println("mesh");
+        Path root = Files.createTempDirectory("bench-mesh");
+        formMesh(root.resolve("warm-up")).forEach(PeerNode::close);
+        double[] meshSeconds = new double[Bench.REPEATS];
+        List<PeerNode> mesh = null;
+        for (int i = 0; i < Bench.REPEATS; i++) {
+            if (mesh != null) {
+                mesh.forEach(PeerNode::close);
+            }
+            long lastStarted = System.nanoTime();
+            mesh = formMesh(root.resolve("mesh-" + i));
+            meshSeconds[i] = (System.nanoTime() - lastStarted) / 1e9;
+        }
+        Bench.record(NODES + " nodes, each knowing two: last start -> full mesh", "s", meshSeconds, "<= 5 s", true, 5);
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            List<WebSocket> entries = new ArrayList<>();
+            for (PeerNode node : mesh) {
+                entries.add(http.newWebSocketBuilder().buildAsync(URI.create(node.address()), new WebSocket.Listener() { })
+                        .get(10, TimeUnit.SECONDS));
+            }
+            int stored = 0;
+            double[] oneMs = new double[Bench.REPEATS];
+            for (int i = 0; i <= Bench.REPEATS; i++) {   // the first is a warm-up
+                long started = System.nanoTime();
+                send(entries.get(0), "single-" + i);
+                stored++;
+                awaitAll(mesh, stored);
+                if (i > 0) {
+                    oneMs[i - 1] = (System.nanoTime() - started) / 1e6;
+                }
+            }
+            Bench.record("one transaction to one node -> stored by all " + NODES, "ms", oneMs, "<= 250 ms", true, 250);
+            double[] thousandSeconds = new double[Bench.REPEATS];
+            for (int i = 0; i < Bench.REPEATS; i++) {
+                long started = System.nanoTime();
+                int round = i;
+                try (ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor()) {
+                    for (int n = 0; n < NODES; n++) {
+                        WebSocket entry = entries.get(n);
+                        int node = n;
+                        senders.submit(() -> {
+                            for (int t = 0; t < 1_000 / NODES; t++) {
+                                send(entry, "bulk-" + round + "-" + node + "-" + t);
+                            }
+                            return null;
+                        });
+                    }
+                }
+                stored += 1_000;
+                awaitAll(mesh, stored);
+                thousandSeconds[i] = (System.nanoTime() - started) / 1e9;
+            }
+            Bench.record("1,000 transactions over " + NODES + " nodes -> all stored everywhere", "s", thousandSeconds);
+            checkExactlyOnceOnDisk(mesh, root.resolve("mesh-" + (Bench.REPEATS - 1)), stored);
+        } finally {
+            mesh.forEach(PeerNode::close);
+        }
+    }
+
+    /**
+     * Starts the nodes on free ports, node i knowing nodes i-1 and i-2 (so node 0 and 1 know
+     * nodes that start after them, and must try again); returns once it is a full mesh.
+     */
+    private static List<PeerNode> formMesh(Path root) throws Exception {
+        // Ports below the kernel's ephemeral range (32768 and up here): a port picked with port 0
+        // can be taken, before its node binds it, by one of the thousands of outgoing connections.
+        List<Integer> ports = new ArrayList<>();
+        for (int port = 20_000 + new java.util.Random().nextInt(10_000); ports.size() < NODES; port++) {
+            try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                ports.add(probe.getLocalPort());
+            } catch (java.io.IOException taken) {
+                // in use: try the next one
+            }
+        }
+        List<PeerNode> mesh = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) {
+            List<String> known = List.of("ws://localhost:" + ports.get((i + NODES - 1) % NODES),
+                    "ws://localhost:" + ports.get((i + NODES - 2) % NODES));
+            mesh.add(PeerNode.start(PeerNode.Config.of(Files.createDirectories(root.resolve("node-" + i)), ports.get(i), known)));
+        }
+        await(() -> mesh.stream().allMatch(node -> node.connectedAddresses().size() == NODES - 1), 60, "a full mesh");
+        return mesh;
+    }
+
+    private static void send(WebSocket entry, String id) throws Exception {
+        JsonObject data = new JsonObject();
+        data.addProperty("id", id);
+        data.addProperty("amount", 1);
+        JsonObject message = new JsonObject();
+        message.addProperty("type", "TRANSACTION");
+        message.add("data", data);
+        entry.sendText(message.toString(), true).get(10, TimeUnit.SECONDS);
+    }
+
+    private static void awaitAll(List<PeerNode> mesh, int stored) throws InterruptedException {
+        await(() -> mesh.stream().allMatch(node -> node.transactionCount() >= stored), 120,
+                "every node storing " + stored + " transactions");
+        Bench.check(mesh.stream().allMatch(node -> node.transactionCount() == stored), "no node stored more than " + stored);
+    }
+
+    private static void checkExactlyOnceOnDisk(List<PeerNode> mesh, Path folder, int stored) throws Exception {
+        Thread.sleep(200);   // anything still travelling would arrive now
+        for (int i = 0; i < mesh.size(); i++) {
+            Set<String> ids = new HashSet<>();
+            Path file = folder.resolve("node-" + i).resolve("transactions.json");
+            for (JsonElement transaction : JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
+                Bench.check(ids.add(transaction.getAsJsonObject().get("id").getAsString()), "a duplicate in " + file);
+            }
+            Bench.check(ids.size() == stored, file + " holds " + ids.size() + ", expected " + stored);
+        }
+        System.out.println("  every node holds each of the " + stored + " transactions exactly once, in memory and on disk");
+    }
+
+    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            Bench.check(System.nanoTime() < deadline, what + " within " + seconds + " s");
+            Thread.sleep(5);
+        }
+    }
+}
