@@ -90,6 +90,13 @@ public final class ExchangeServer implements AutoCloseable {
 
     public static final int MAX_GENERATED_PACKETS = 10_000_000;
 
+    /**
+     * Connections the kernel may queue before we accept them. A burst of clients beyond it has
+     * its connection attempts dropped and retried a second later, so it is set high; Linux caps
+     * it at net.core.somaxconn (4096 on current kernels).
+     */
+    static final int BACKLOG = 4096;
+
     private final Options options;
     private final int bookSize;
     /** The whole book, already encoded: packet with sequence s starts at byte (s - 1) * 17. */
@@ -106,7 +113,7 @@ public final class ExchangeServer implements AutoCloseable {
         book.forEach(packet -> packet.encodeInto(encoded));
         this.encodedBook = encoded.array();
         this.serverSocket = new ServerSocket();
-        serverSocket.bind(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()), 1024);
+        serverSocket.bind(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()), BACKLOG);
         this.acceptor = Thread.ofVirtual().name("exchange-acceptor").start(this::acceptConnections);
     }
 

@@ -56,6 +56,9 @@ public final class WebSocketServer implements AutoCloseable {
 
     private static final System.Logger log = System.getLogger("websocket-server");
 
+    /** Connections the kernel may queue before we accept them (capped by net.core.somaxconn). */
+    static final int BACKLOG = 4096;
+
     /** Appended to Sec-WebSocket-Key before hashing: the RFC's fixed GUID (section 1.3). */
     static final String WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -176,7 +179,7 @@ public final class WebSocketServer implements AutoCloseable {
     private static ServerSocket listen(InetAddress address, int port) throws IOException {
         ServerSocket serverSocket = new ServerSocket();
         try {
-            serverSocket.bind(new InetSocketAddress(address, port), 1024);
+            serverSocket.bind(new InetSocketAddress(address, port), BACKLOG);
             return serverSocket;
         } catch (IOException e) {
             serverSocket.close();
