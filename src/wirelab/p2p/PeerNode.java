@@ -9,12 +9,9 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -82,7 +79,6 @@ public final class PeerNode implements AutoCloseable {
     static final int MAX_MESSAGE_BYTES = 1 << 20;
 
     private final Config config;
-    private final Path transactionsFile;
     private WebSocketServer server;
     private String myAddress;   // ws://localhost:PORT, known once the server listens
 
@@ -92,13 +88,7 @@ public final class PeerNode implements AutoCloseable {
     private final Set<String> attemptingToConnectToAddress = new HashSet<>();
     private final ReentrantLock peersLock = new ReentrantLock();
 
-    // The transaction pool, as it is on disk; see storeTransaction.
-    /** Each transaction as its JSON text, serialized once when it arrives: writing the file only joins them. */
-    private final List<String> transactions = new ArrayList<>();
-    private final Set<String> transactionIds = new HashSet<>();
-    private final ReentrantLock poolLock = new ReentrantLock();
-    private final ReentrantLock fileLock = new ReentrantLock();
-    private int storedCount;   // the first storedCount transactions are on disk: those are "stored"
+    private final TransactionPool pool;
 
     // Known peers are the way into the mesh, so a node keeps trying them: one that cannot be
     // reached (not started yet, restarting) is tried again after 1 s, then 2, 4, up to 10 s, for
@@ -111,22 +101,21 @@ public final class PeerNode implements AutoCloseable {
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient = HttpClient.newBuilder().executor(virtualThreads).build();
 
-    private PeerNode(Config config) {
+    private PeerNode(Config config, TransactionPool pool) {
         this.config = config;
-        this.transactionsFile = config.folder().resolve("transactions.json");
+        this.pool = pool;
     }
 
     /** Loads the transaction pool, listens on the port, then dials every known peer. */
     public static PeerNode start(Config config) throws IOException {
-        PeerNode node = new PeerNode(config);
-        node.loadTransactions();
+        PeerNode node = new PeerNode(config, TransactionPool.load(config.folder().resolve("transactions.json")));
         node.server = WebSocketServer.start(
                 WebSocketServer.Options.onPort(config.port()).withHost(config.host()).withMaxMessageBytes(MAX_MESSAGE_BYTES),
                 node.incoming, node::answerPlainHttp);
         node.myAddress = "ws://localhost:" + node.server.port();
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
                 + (config.host().equals("localhost") ? " (loopback only; HOST=0.0.0.0 in .env exposes it)" : "") + " with "
-                + node.transactions.size() + " transactions in its pool; live view at http://localhost:" + node.server.port() + "/");
+                + node.pool.count() + " transactions in its pool; live view at http://localhost:" + node.server.port() + "/");
         for (String knownPeer : config.knownPeers()) {
             String address = normalizeAddress(knownPeer);
             if (address != null) {
@@ -165,21 +154,11 @@ public final class PeerNode implements AutoCloseable {
 
     /** The stored transactions, in the order this node stored them. */
     public List<JsonObject> transactions() {
-        poolLock.lock();
-        try {
-            return transactions.subList(0, storedCount).stream().map(t -> JsonParser.parseString(t).getAsJsonObject()).toList();
-        } finally {
-            poolLock.unlock();
-        }
+        return pool.transactions();
     }
 
     public int transactionCount() {
-        poolLock.lock();
-        try {
-            return storedCount;
-        } finally {
-            poolLock.unlock();
-        }
+        return pool.count();
     }
 
     /** Leaves the network politely: close frames to every peer, then stop listening. */
@@ -510,7 +489,7 @@ public final class PeerNode implements AutoCloseable {
             return;
         }
         String id = transaction.get("id").getAsString();
-        if (!storeTransaction(id, transaction)) {
+        if (!pool.store(id, transaction)) {
             log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
             return;
         }
@@ -520,104 +499,6 @@ public final class PeerNode implements AutoCloseable {
             peer.send(message);
         }
         log.log(INFO, "stored transaction " + id + " from " + from + "; passed it to " + peers.size() + " peers");
-    }
-
-    /**
-     * Adds the transaction to the pool and returns once the file holding it is on disk; false
-     * if the id is already there. The file is rewritten whole (temp file, fsync, atomic
-     * rename), so a node killed at any moment leaves valid JSON. Transactions that arrive while
-     * one write is under way share the next write.
-     */
-    private boolean storeTransaction(String id, JsonObject transaction) {
-        String transactionJson = gson.toJson(transaction);
-        int position;
-        poolLock.lock();
-        try {
-            if (!transactionIds.add(id)) {
-                return false;
-            }
-            transactions.add(transactionJson);
-            position = transactions.size();
-        } finally {
-            poolLock.unlock();
-        }
-        fileLock.lock();
-        try {
-            String json;
-            int count;
-            poolLock.lock();
-            try {
-                if (storedCount >= position) {
-                    return true;   // the write before ours, which waited for the file, took ours along
-                }
-                json = "[\n" + String.join(",\n", transactions) + "\n]\n";   // one transaction a line
-                count = transactions.size();
-            } finally {
-                poolLock.unlock();
-            }
-            writeAtomically(transactionsFile, json);
-            poolLock.lock();
-            try {
-                storedCount = count;
-            } finally {
-                poolLock.unlock();
-            }
-            return true;
-        } catch (IOException e) {
-            poolLock.lock();
-            try {   // not on disk, so not stored: a later copy of it may try again
-                transactions.remove(transactionJson);
-                transactionIds.remove(id);
-            } finally {
-                poolLock.unlock();
-            }
-            throw new UncheckedIOException("cannot write " + transactionsFile + ": " + e.getMessage(), e);
-        } finally {
-            fileLock.unlock();
-        }
-    }
-
-    private void loadTransactions() throws IOException {
-        if (!Files.exists(transactionsFile)) {
-            return;
-        }
-        String text = Files.readString(transactionsFile);
-        JsonElement parsed;
-        try {
-            parsed = JsonParser.parseString(text);
-        } catch (JsonParseException e) {
-            throw new IOException(transactionsFile + " is not valid JSON: " + e.getMessage(), e);
-        }
-        if (parsed.isJsonNull()) {
-            return;   // an empty file
-        }
-        if (!parsed.isJsonArray()) {
-            throw new IOException(transactionsFile + " must hold a JSON array of transactions");
-        }
-        for (JsonElement element : parsed.getAsJsonArray()) {
-            if (element.isJsonObject()) {
-                JsonObject transaction = element.getAsJsonObject();
-                transactions.add(gson.toJson(transaction));
-                JsonElement id = transaction.get("id");
-                if (id != null && id.isJsonPrimitive()) {
-                    transactionIds.add(id.getAsString());
-                }
-            }
-        }
-        storedCount = transactions.size();
-    }
-
-    static void writeAtomically(Path file, String content) throws IOException {
-        Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + "-", ".tmp");
-        try {
-            Files.writeString(temp, content, StandardCharsets.UTF_8);
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
     }
 
     private static String message(String type, JsonElement data) {
