@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
@@ -135,21 +136,11 @@ public final class PeerNode implements AutoCloseable {
     }
 
     public List<String> connectedAddresses() {
-        peersLock.lock();
-        try {
-            return List.copyOf(connectedAddresses.keySet());
-        } finally {
-            peersLock.unlock();
-        }
+        return underPeersLock(() -> List.copyOf(connectedAddresses.keySet()));
     }
 
     public List<String> attemptingToConnectToAddress() {
-        peersLock.lock();
-        try {
-            return List.copyOf(attemptingToConnectToAddress);
-        } finally {
-            peersLock.unlock();
-        }
+        return underPeersLock(() -> List.copyOf(attemptingToConnectToAddress));
     }
 
     /** The stored transactions, in the order this node stored them. */
@@ -250,12 +241,7 @@ public final class PeerNode implements AutoCloseable {
     }
 
     private void forgetAttempt(String address) {
-        peersLock.lock();
-        try {
-            attemptingToConnectToAddress.remove(address);
-        } finally {
-            peersLock.unlock();
-        }
+        underPeersLock(() -> attemptingToConnectToAddress.remove(address));
     }
 
     /** The outgoing connection opened: it joins connectedAddresses, and we say HANDSHAKE. */
@@ -278,13 +264,7 @@ public final class PeerNode implements AutoCloseable {
 
     /** The outgoing connection closed or failed: the address leaves connectedAddresses. */
     private void disconnected(String address, Peer peer, String why) {
-        boolean removed;
-        peersLock.lock();
-        try {
-            removed = connectedAddresses.remove(address, peer);
-        } finally {
-            peersLock.unlock();
-        }
+        boolean removed = underPeersLock(() -> connectedAddresses.remove(address, peer));
         peer.stop();
         if (removed) {
             log.log(INFO, "connection to " + address + " closed (" + why + ")");
@@ -293,9 +273,13 @@ public final class PeerNode implements AutoCloseable {
     }
 
     private List<Peer> peersSnapshot() {
+        return underPeersLock(() -> List.copyOf(connectedAddresses.values()));
+    }
+
+    private <T> T underPeersLock(Supplier<T> action) {
         peersLock.lock();
         try {
-            return List.copyOf(connectedAddresses.values());
+            return action.get();
         } finally {
             peersLock.unlock();
         }
@@ -352,12 +336,7 @@ public final class PeerNode implements AutoCloseable {
     }
 
     private Peer peerFor(String address) {
-        peersLock.lock();
-        try {
-            return connectedAddresses.get(address);
-        } finally {
-            peersLock.unlock();
-        }
+        return underPeersLock(() -> connectedAddresses.get(address));
     }
 
     /**
