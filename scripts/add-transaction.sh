@@ -8,6 +8,7 @@ if [ $# -lt 1 ] || [[ "$1" == -* ]]; then
   exit 2
 fi
 source "$(dirname "$0")/common.sh"
+setup_java
 folder="$ROOT/nodes/$1"
 [ -d "$folder" ] || { echo "add-transaction: no folder nodes/$1" >&2; exit 1; }
 shift

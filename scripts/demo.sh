@@ -4,6 +4,7 @@
 # stops the server by its PID. Leaves nothing running.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+setup_java
 cd "$ROOT"
 mkdir -p build/demo
 server_log=build/demo/server.log

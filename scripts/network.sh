@@ -4,6 +4,7 @@
 # by those pids. Never kills by name.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+setup_java
 
 start() {
   local n=$1
@@ -11,7 +12,7 @@ start() {
   while [ ! -d "$ROOT/nodes/node-$n" ]; do "$ROOT/scripts/clone-node.sh" >/dev/null; done
   for k in $(seq 1 "$n"); do
     local folder="$ROOT/nodes/node-$k"
-    if [ -f "$folder/node.pid" ] && kill -0 "$(cat "$folder/node.pid")" 2>/dev/null; then
+    if node_running "$folder"; then
       echo "node-$k already running (pid $(cat "$folder/node.pid"))"
       continue
     fi
@@ -25,18 +26,18 @@ start() {
 
 stop() {
   local stopped=0
-  for pidfile in "$ROOT"/nodes/node-*/node.pid; do
-    [ -f "$pidfile" ] || continue
-    local pid node
-    pid=$(cat "$pidfile"); node=$(basename "$(dirname "$pidfile")")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-      echo "stopped $node (pid $pid)"
+  for folder in "$ROOT"/nodes/node-*; do
+    [ -f "$folder/node.pid" ] || continue
+    local pid
+    pid=$(cat "$folder/node.pid")
+    if node_running "$folder"; then
+      kill "$pid"   # SIGTERM: the node closes its connections with close frames
+      for _ in $(seq 1 50); do node_running "$folder" || break; sleep 0.1; done
+      if node_running "$folder"; then kill -9 "$pid"; fi
+      echo "stopped $(basename "$folder") (pid $pid)"
       stopped=$((stopped + 1))
     fi
-    rm -f "$pidfile"
+    rm -f "$folder/node.pid"
   done
   echo "$stopped nodes stopped"
 }

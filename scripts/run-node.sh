@@ -7,6 +7,7 @@ if [ $# -lt 1 ] || [[ "$1" == -* ]]; then
   exit 2
 fi
 source "$(dirname "$0")/common.sh"
+setup_java
 case "$1" in
   */*) folder="$1" ;;
   *) folder="$ROOT/nodes/$1" ;;

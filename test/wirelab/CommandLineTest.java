@@ -99,8 +99,18 @@ class CommandLineTest {
     }
 
     @Test
+    void theMakeTargetsPassArgsThrough() throws Exception {
+        Run server = run(Map.of(), "make", "-s", "run-server", "ARGS=--help");
+        assertEquals(0, server.exitCode(), server.toString());
+        assertTrue(server.stdout().contains("usage: make run-server"), server.stdout());
+        Run client = run(Map.of(), "make", "-s", "run-client", "ARGS=--help");
+        assertEquals(0, client.exitCode(), client.toString());
+        assertTrue(client.stdout().contains("exit status: 0 the output is complete"), client.stdout());
+    }
+
+    @Test
     void makeDemoRunsBothEndsAndLeavesNothingRunning() throws Exception {
-        Run demo = run(Map.of(), "scripts/demo.sh");
+        Run demo = run(Map.of(), "make", "-s", "demo");
         assertEquals(0, demo.exitCode(), demo.toString());
         assertTrue(demo.stdout().contains(" recovered, "), demo.stdout());
         assertTrue(demo.stdout().contains("\"sequence\": 1"), demo.stdout());

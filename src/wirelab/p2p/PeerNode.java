@@ -23,9 +23,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -560,11 +562,20 @@ public final class PeerNode implements AutoCloseable {
         return host.equals("localhost") || host.equals("[::1]") || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
+    /**
+     * What went wrong, from the HttpClient's chain of wrapped causes, e.g. "ConnectException
+     * <- ClosedChannelException" for a port nobody listens on.
+     */
     private static String rootMessage(Throwable error) {
-        while (error.getCause() != null) {
-            error = error.getCause();
+        List<String> causes = new ArrayList<>();
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            if (e instanceof CompletionException || e instanceof ExecutionException) {
+                continue;   // wrappers that only repeat their cause
+            }
+            boolean quiet = e.getMessage() == null || e.getMessage().isBlank();
+            causes.add(e.getClass().getSimpleName() + (quiet ? "" : ": " + e.getMessage()));
         }
-        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+        return String.join(" <- ", causes);
     }
 
     private static String abbreviate(String text) {
