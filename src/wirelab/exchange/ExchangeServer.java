@@ -7,13 +7,11 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -25,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 
 import wirelab.Flags;
+import wirelab.Sockets;
 
 /**
  * The BetaCrew mock exchange server, wire-compatible with the original Node {@code main.js}.
@@ -253,7 +252,7 @@ public final class ExchangeServer implements AutoCloseable {
             return;
         }
         log.log(INFO, client + " streamed " + sent + " packets, dropped " + dropped.size() + " " + summarize(dropped) + "; closing");
-        lingeringClose(socket);
+        Sockets.closeAfterLastWord(socket, 2_000);
     }
 
     /** false when the sequence is not in the book and the connection must close. */
@@ -268,23 +267,6 @@ public final class ExchangeServer implements AutoCloseable {
         out.flush();
         log.log(INFO, client + " resent sequence " + resendSeq);
         return true;
-    }
-
-    // We end our side with FIN first and read what the client still sends until it closes
-    // too: closing a socket with unread bytes makes the kernel send RST, and a RST can make
-    // the client lose the tail of the stream it has not read yet.
-    private static void lingeringClose(Socket socket) throws IOException {
-        socket.shutdownOutput();
-        socket.setSoTimeout(2_000);
-        InputStream in = socket.getInputStream();
-        byte[] discard = new byte[512];
-        try {
-            while (in.read(discard) >= 0) {
-                // keep draining until the client closes
-            }
-        } catch (SocketTimeoutException | SocketException e) {
-            // the client kept its side open, or reset it: either way we are done
-        }
     }
 
     private void pause() {

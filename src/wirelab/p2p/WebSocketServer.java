@@ -38,6 +38,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
+import wirelab.Sockets;
+
 /**
  * A minimal RFC 6455 WebSocket server on {@code java.net}: what the RFC requires of a server,
  * without extensions or subprotocols. One virtual thread per connection, blocking I/O:
@@ -252,6 +254,7 @@ public final class WebSocketServer implements AutoCloseable {
             OutputStream out = new BufferedOutputStream(socket.getOutputStream());
             HttpRequest request = readOpeningHandshake(socket, in, out, peer);
             if (request == null) {
+                Sockets.closeAfterLastWord(socket, 1_000);   // the client may still be sending its headers
                 return;
             }
             socket.setSoTimeout(0);   // an open WebSocket may stay quiet for as long as it likes
@@ -569,7 +572,7 @@ public final class WebSocketServer implements AutoCloseable {
         private void fail(int code, String reason) {
             log.log(INFO, peer + ": closing with " + code + ": " + reason);
             close(code, reason.length() > 100 ? reason.substring(0, 100) : reason);
-            lingeringClose(socket);
+            Sockets.closeAfterLastWord(socket, 1_000);
             reportClosed(code, reason);
         }
 
@@ -593,28 +596,6 @@ public final class WebSocketServer implements AutoCloseable {
         public String toString() {
             return peer;
         }
-    }
-
-    // We end our side and read what the peer still sends for a moment: closing a socket with
-    // unread bytes makes the kernel send RST, which can destroy the close frame we just sent.
-    private static void lingeringClose(Socket socket) {
-        try {
-            socket.shutdownOutput();
-            socket.setSoTimeout(1_000);
-            InputStream in = socket.getInputStream();
-            byte[] discard = new byte[4096];
-            long drained = 0;
-            while (drained < (1 << 20)) {
-                int n = in.read(discard);
-                if (n < 0) {
-                    break;
-                }
-                drained += n;
-            }
-        } catch (IOException e) {
-            // timed out or reset: either way we are done
-        }
-        closeQuietly(socket);
     }
 
     private static String describe(IOException e) {

@@ -176,6 +176,27 @@ class ExchangeServerTest {
     }
 
     @Test
+    void aClientTricklingBytesAfterItsStreamCannotHoldTheConnectionOpen() throws Exception {
+        start(ExchangeServer.Options.original());
+        try (Socket socket = SeedClient.connect(server.port())) {
+            socket.getOutputStream().write(Packet.Request.streamAllPackets().encode());
+            socket.getInputStream().readAllBytes();   // the stream, up to the server's FIN
+            long started = System.nanoTime();
+            try {
+                while (server.openConnectionCount() > 0 && System.nanoTime() - started < 5_000_000_000L) {
+                    socket.getOutputStream().write(0);   // a byte every 100 ms keeps a per-read timeout alive
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException closedByServer) {
+                // the server has closed: that is the point
+            }
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            assertEquals(0, server.openConnectionCount());
+            assertTrue(ms < 3_000, "the server held the connection for " + ms + " ms");
+        }
+    }
+
+    @Test
     void stopClosesEveryOpenConnection() throws Exception {
         start(ExchangeServer.Options.original());
         try (Socket socket = SeedClient.connect(server.port())) {
