@@ -74,6 +74,20 @@ class MeshViewBrowserTest {
         for (PeerNode node : nodes) {
             assertTrue(labels.contains(node.address()), labels);
         }
+        // The browser's own WebSocket client (which offers permessage-deflate; we decline it) can
+        // talk to a node: a transaction sent from the page reaches every node, and the close
+        // handshake ends with the code the browser chose.
+        String closed = browser.evaluate("new Promise((resolve, reject) => {"
+                + " const ws = new WebSocket('ws://localhost:" + nodes.get(1).port() + "/');"
+                + " ws.onopen = () => { ws.send(JSON.stringify({type: 'TRANSACTION', data: {from: 'browser', amount: 9}}));"
+                + " ws.close(1000, 'done'); };"
+                + " ws.onclose = event => resolve('closed ' + event.code + ' clean=' + event.wasClean);"
+                + " ws.onerror = () => reject('websocket error'); })");
+        assertEquals("closed 1000 clean=true", closed);
+        for (PeerNode node : nodes) {
+            PeerNodeTest.awaitTrue(() -> node.transactionCount() == 1, node.address() + " stores the browser's transaction");
+        }
+
         byte[] png = Base64.getDecoder().decode(browser.call("Page.captureScreenshot", new JsonObject()).get("data").getAsString());
         Files.createDirectories(Path.of("build"));
         Files.write(Path.of("build/mesh-view.png"), png);
@@ -147,6 +161,7 @@ class MeshViewBrowserTest {
             JsonObject params = new JsonObject();
             params.addProperty("expression", expression);
             params.addProperty("returnByValue", true);
+            params.addProperty("awaitPromise", true);
             JsonObject result = call("Runtime.evaluate", params).getAsJsonObject("result");
             return result.has("value") ? result.get("value").getAsString() : "";
         }
