@@ -75,6 +75,7 @@ public final class WebSocketServer implements AutoCloseable {
         default void onClose(Connection connection, int code, String reason) {
         }
 
+        /** The peer broke the protocol (the connection is then closed with the RFC's code), or onText threw. */
         default void onError(Connection connection, Exception error) {
         }
     }
@@ -466,6 +467,7 @@ public final class WebSocketServer implements AutoCloseable {
                 }
             }
         } catch (WebSocketFrame.ProtocolViolation violation) {
+            listener.onError(connection, violation);
             connection.fail(violation.closeCode, violation.getMessage());
         } catch (IOException e) {
             // EOF or reset without a close frame: the peer is gone (killed, network lost)

@@ -30,6 +30,7 @@ class WebSocketServerTest {
     private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
     private final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
     private final BlockingQueue<WebSocketServer.Connection> opened = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Exception> errors = new LinkedBlockingQueue<>();
 
     /** Echoes every text message back, and records what it saw. */
     private final WebSocketServer.Listener echo = new WebSocketServer.Listener() {
@@ -51,6 +52,11 @@ class WebSocketServerTest {
         @Override
         public void onClose(WebSocketServer.Connection connection, int code, String reason) {
             closes.add(new Closed(code, reason));
+        }
+
+        @Override
+        public void onError(WebSocketServer.Connection connection, Exception error) {
+            errors.add(error);
         }
     };
 
@@ -248,6 +254,8 @@ class WebSocketServerTest {
     @Test
     void anUnmaskedClientFrameCloses1002() throws Exception {
         assertEquals(1002, closeCodeAfter(raw -> raw.sendFrame(0x81, false, bytes("hi"))));
+        assertEquals("client frames must be masked", errors.poll(5, TimeUnit.SECONDS).getMessage());
+        assertEquals(new Closed(1002, "client frames must be masked"), closes.poll(5, TimeUnit.SECONDS));
     }
 
     @Test
