@@ -18,19 +18,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,9 +40,9 @@ import wirelab.Sockets;
  *
  * <ol>
  * <li>accept a TCP connection;
- * <li>read the HTTP/1.1 opening handshake (section 4.2) and answer {@code 101 Switching
- *     Protocols} with {@code Sec-WebSocket-Accept}, or an HTTP error; a plain GET that is not
- *     an upgrade goes to the {@code plainHttp} handler, if there is one;
+ * <li>read the HTTP/1.1 opening handshake (section 4.2, {@link WebSocketHandshake}) and answer
+ *     {@code 101 Switching Protocols}, or an HTTP error; a plain GET that is not an upgrade goes
+ *     to the {@code plainHttp} handler, if there is one;
  * <li>read frames ({@link WebSocketFrame}) and put them together into messages, answering
  *     pings and failing the connection with the RFC's close code on bad input;
  * <li>end with the closing handshake (section 7), or report a peer that just vanished.
@@ -60,9 +54,6 @@ public final class WebSocketServer implements AutoCloseable {
 
     /** Connections the kernel may queue before we accept them (capped by net.core.somaxconn). */
     static final int BACKLOG = 4096;
-
-    /** Appended to Sec-WebSocket-Key before hashing: the RFC's fixed GUID (section 1.3). */
-    static final String WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     /** What the server tells its user; each call runs on that connection's own thread. */
     public interface Listener {
@@ -130,10 +121,6 @@ public final class WebSocketServer implements AutoCloseable {
                     (message + "\n").getBytes(StandardCharsets.UTF_8));
         }
     }
-
-    private static final Map<Integer, String> REASON_PHRASES = Map.of(
-            101, "Switching Protocols", 200, "OK", 400, "Bad Request", 404, "Not Found",
-            405, "Method Not Allowed", 426, "Upgrade Required", 431, "Request Header Fields Too Large");
 
     private final Options options;
     private final Listener listener;
@@ -253,7 +240,7 @@ public final class WebSocketServer implements AutoCloseable {
         try (socket) {
             InputStream in = new BufferedInputStream(socket.getInputStream());
             OutputStream out = new BufferedOutputStream(socket.getOutputStream());
-            HttpRequest request = readOpeningHandshake(socket, in, out, peer);
+            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, options, plainHttp);
             if (request == null) {
                 Sockets.closeAfterLastWord(socket, 1_000);   // the client may still be sending its headers
                 return;
@@ -272,157 +259,6 @@ public final class WebSocketServer implements AutoCloseable {
             log.log(DEBUG, peer + ": " + e.toString());
         } finally {
             handshaking.remove(socket);
-        }
-    }
-
-    // --- the opening handshake (section 4.2) ------------------------------------------------
-
-    /** Returns the request once 101 is sent, or null when the connection got an HTTP answer instead. */
-    private HttpRequest readOpeningHandshake(Socket socket, InputStream in, OutputStream out, String peer)
-            throws IOException {
-        long deadline = System.nanoTime() + options.handshakeTimeoutMs() * 1_000_000L;
-        String head;
-        try {
-            head = readHeaderSection(socket, in, deadline);
-        } catch (SocketTimeoutException e) {
-            log.log(INFO, peer + " did not finish its opening handshake within " + options.handshakeTimeoutMs()
-                    + " ms; dropped");
-            return null;
-        } catch (EOFException e) {
-            log.log(DEBUG, peer + " closed before finishing its request");
-            return null;
-        }
-        if (head == null) {
-            respond(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer);
-            return null;
-        }
-        HttpRequest request = parseRequest(head);
-        if (request == null) {
-            respond(out, HttpResponse.text(400, "expected an HTTP/1.1 request line and 'Name: value' headers"), peer);
-            return null;
-        }
-        if (!request.method().equals("GET")) {
-            respond(out, new HttpResponse(405, Map.of("Allow", "GET", "Content-Type", "text/plain; charset=utf-8"),
-                    ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer);
-            return null;
-        }
-        if (request.header("upgrade").isEmpty()) {
-            respond(out, plainHttp.apply(request), peer);
-            return null;
-        }
-        String problem = upgradeProblem(request);
-        if (problem != null) {
-            HttpResponse refusal = problem.startsWith("Sec-WebSocket-Version")
-                    ? new HttpResponse(426, Map.of("Sec-WebSocket-Version", "13", "Content-Type", "text/plain; charset=utf-8"),
-                            (problem + "\n").getBytes(StandardCharsets.UTF_8))
-                    : HttpResponse.text(400, problem);
-            respond(out, refusal, peer);
-            return null;
-        }
-        String accept = acceptFor(request.header("sec-websocket-key"));
-        out.write(("HTTP/1.1 101 Switching Protocols\r\n"
-                + "Upgrade: websocket\r\n"
-                + "Connection: Upgrade\r\n"
-                + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        log.log(DEBUG, peer + " upgraded to WebSocket on " + request.target());
-        return request;
-    }
-
-    /**
-     * Reads up to the blank line that ends the headers. The deadline covers the whole section,
-     * so a client sending a byte now and then (slowloris) is still dropped on time. Returns
-     * null when the section grows past the limit.
-     */
-    private String readHeaderSection(Socket socket, InputStream in, long deadline) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0;   // how much of "\r\n\r\n" we have just seen
-        while (matched < 4) {
-            long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
-            if (remainingMs <= 0) {
-                throw new SocketTimeoutException();
-            }
-            socket.setSoTimeout((int) remainingMs);
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException();
-            }
-            if (head.size() >= options.maxHeaderBytes()) {
-                return null;
-            }
-            head.write(b);
-            matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        return head.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    /** Request line and headers; null when they are not HTTP/1.1 as RFC 9112 writes it. */
-    private static HttpRequest parseRequest(String head) {
-        String[] lines = head.split("\r\n");
-        String[] requestLine = lines[0].split(" ");
-        if (requestLine.length != 3 || !requestLine[2].equals("HTTP/1.1")) {
-            return null;
-        }
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int colon = lines[i].indexOf(':');
-            if (colon <= 0) {
-                return null;
-            }
-            String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            String value = lines[i].substring(colon + 1).trim();
-            headers.merge(name, value, (earlier, later) -> earlier + ", " + later);
-        }
-        return new HttpRequest(requestLine[0], requestLine[1], headers);
-    }
-
-    /** null when the request is a valid WebSocket upgrade, else what is wrong with it. */
-    private static String upgradeProblem(HttpRequest request) {
-        if (!request.headerHasToken("upgrade", "websocket")) {
-            return "expected 'Upgrade: websocket', got '" + request.header("upgrade") + "'";
-        }
-        if (!request.headerHasToken("connection", "upgrade")) {
-            return "expected a Connection header holding 'Upgrade', got '" + request.header("connection") + "'";
-        }
-        if (request.header("host").isEmpty()) {
-            return "expected a Host header";
-        }
-        if (!request.header("sec-websocket-version").equals("13")) {
-            return "Sec-WebSocket-Version must be 13, got '" + request.header("sec-websocket-version") + "'";
-        }
-        String key = request.header("sec-websocket-key");
-        try {
-            if (Base64.getDecoder().decode(key).length == 16) {
-                return null;
-            }
-        } catch (IllegalArgumentException e) {
-            // not base64: reported below
-        }
-        return "Sec-WebSocket-Key must be 16 bytes in base64, got '" + key + "'";
-    }
-
-    /** Sec-WebSocket-Accept = base64(SHA-1(Sec-WebSocket-Key + GUID)), section 4.2.2. */
-    static String acceptFor(String key) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            byte[] digest = sha1.digest((key + WEBSOCKET_GUID).getBytes(StandardCharsets.US_ASCII));
-            return Base64.getEncoder().encodeToString(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-1", e);
-        }
-    }
-
-    private static void respond(OutputStream out, HttpResponse response, String peer) throws IOException {
-        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(response.status()).append(' ')
-                .append(REASON_PHRASES.getOrDefault(response.status(), "Error")).append("\r\n");
-        response.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        head.append("Content-Length: ").append(response.body().length).append("\r\n")
-            .append("Connection: close\r\n\r\n");
-        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-        out.write(response.body());
-        out.flush();
-        if (response.status() >= 400) {
-            log.log(INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
         }
     }
 

@@ -180,7 +180,7 @@ class WebSocketServerTest {
 
     @Test
     void answersTheRfcSampleKeyWithTheRfcAcceptValue() throws Exception {
-        assertEquals("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WebSocketServer.acceptFor(RawWebSocket.RFC_SAMPLE_KEY));
+        assertEquals("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WebSocketHandshake.acceptFor(RawWebSocket.RFC_SAMPLE_KEY));
         try (RawWebSocket raw = new RawWebSocket(server.port())) {
             raw.writeAscii("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
                     + "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
