@@ -128,7 +128,13 @@ public final class ExchangeClient {
         }
         missing = missingSequences.size();
         log.log(INFO, "stream ended: " + receivedInStream + " packets, highest sequence " + highestSequence
-                + ", missing " + missingSequences);
+                + ", missing " + firstFew(missingSequences));
+        List<Integer> unaskable = missingSequences.stream().filter(s -> s > Packet.Request.MAX_RESEND_SEQ).toList();
+        if (!unaskable.isEmpty()) {
+            throw new IncompleteException(unaskable.size() + " missing sequences are above " + Packet.Request.MAX_RESEND_SEQ
+                    + " (" + firstFew(unaskable) + "): resendSeq is one signed byte, so only sequences 1.."
+                    + Packet.Request.MAX_RESEND_SEQ + " can be asked for; no output was written");
+        }
         Map<Integer, String> failures = recover(missingSequences);
         if (!failures.isEmpty()) {
             throw new IncompleteException("could not recover " + failures.size() + " of " + missing
@@ -226,11 +232,6 @@ public final class ExchangeClient {
         Map<Integer, Future<Packet>> answers = new TreeMap<>();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int sequence : missingSequences) {
-                if (sequence > Packet.Request.MAX_RESEND_SEQ) {
-                    failures.put(sequence, "resendSeq is one signed byte, so only sequences 1.."
-                            + Packet.Request.MAX_RESEND_SEQ + " can be asked for");
-                    continue;
-                }
                 answers.put(sequence, threads.submit(() -> {
                     permits.acquireUninterruptibly();
                     try {
@@ -427,6 +428,11 @@ public final class ExchangeClient {
             flush();
             out.close();
         }
+    }
+
+    private static String firstFew(List<Integer> sequences) {
+        return sequences.size() <= 20 ? sequences.toString()
+                : sequences.subList(0, 20).toString().replace("]", ", ... " + (sequences.size() - 20) + " more]");
     }
 
     private static String describe(Map<Integer, String> failures) {
