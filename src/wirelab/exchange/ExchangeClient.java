@@ -12,12 +12,8 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -34,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.gson.stream.JsonWriter;
 
+import wirelab.AtomicFile;
 import wirelab.Flags;
 
 /**
@@ -345,17 +342,10 @@ public final class ExchangeClient {
 
     // --- 3. the output ----------------------------------------------------------------------
 
-    /**
-     * Writes sequences 1..highest to a temp file beside the output, forces it to disk, then
-     * renames it over the output in one atomic step: a reader (or a crash) sees the old file
-     * or the new one, never half of one.
-     */
+    /** Writes sequences 1..highest as a JSON array, atomically: see {@link AtomicFile}. */
     private void writeOutput() throws IOException {
-        Path out = options.out().toAbsolutePath();
-        Path temp = Files.createTempFile(out.getParent(), "." + out.getFileName() + "-", ".tmp");
-        try {
-            try (OutputStream file = Files.newOutputStream(temp);
-                 JsonWriter json = new JsonWriter(new UnsynchronizedWriter(file))) {
+        AtomicFile.write(options.out(), file -> {
+            try (JsonWriter json = new JsonWriter(new UnsynchronizedWriter(file))) {
                 json.setIndent("  ");
                 json.beginArray();
                 for (int sequence = 1; sequence <= highestSequence; sequence++) {
@@ -370,13 +360,7 @@ public final class ExchangeClient {
                 }
                 json.endArray();
             }
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        });
         log.log(INFO, "wrote " + highestSequence + " packets to " + options.out());
     }
 

@@ -120,7 +120,7 @@ public final class ExchangeServer implements AutoCloseable {
     public static ExchangeServer start(Options options) throws IOException {
         ExchangeServer server = new ExchangeServer(options);
         log.log(INFO, "listening on " + options.host() + ":" + server.port()
-                + (InetAddress.getByName(options.host()).isLoopbackAddress() ? " (loopback only; --host 0.0.0.0 exposes it)" : "")
+                + (server.serverSocket.getInetAddress().isLoopbackAddress() ? " (loopback only; --host 0.0.0.0 exposes it)" : "")
                 + " with " + server.bookSize
                 + " packets, drop probability " + options.dropProbability()
                 + (options.seed() == null ? "" : ", seed " + options.seed())
@@ -196,7 +196,7 @@ public final class ExchangeServer implements AutoCloseable {
                     }
                     default -> {
                         log.log(WARNING, client + " sent unknown call type " + request.callType()
-                    + " (expected 1 = stream all packets or 2 = resend packet); closing");
+                                + " (expected 1 = stream all packets or 2 = resend packet); closing");
                         return;
                     }
                 }

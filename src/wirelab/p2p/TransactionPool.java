@@ -2,12 +2,9 @@ package wirelab.p2p;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -20,6 +17,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
+import wirelab.AtomicFile;
+
 /**
  * A node's transaction pool: every transaction it stored, in the order it stored them, kept in
  * {@code transactions.json} as a JSON array, one transaction a line. {@link PeerNode} decides
@@ -29,8 +28,8 @@ import com.google.gson.JsonParser;
  * <li>each transaction's {@code id} is stored once, even across restarts, since the ids are read
  *     back from the file;
  * <li>a transaction counts as stored only once the file holding it is on disk;
- * <li>the file is rewritten whole to a temp file, forced to disk, and renamed over the old one
- *     in one atomic step, so a node killed at any moment leaves valid JSON.
+ * <li>the file is rewritten whole through {@link AtomicFile} (temp file, fsync, atomic rename),
+ *     so a node killed at any moment leaves valid JSON.
  * </ul>
  */
 final class TransactionPool {
@@ -113,7 +112,7 @@ final class TransactionPool {
             } finally {
                 poolLock.unlock();
             }
-            writeAtomically(file, json);
+            AtomicFile.write(file, out -> out.write(json.getBytes(StandardCharsets.UTF_8)));
             poolLock.lock();
             try {
                 storedCount = count;
@@ -151,19 +150,6 @@ final class TransactionPool {
             return storedCount;
         } finally {
             poolLock.unlock();
-        }
-    }
-
-    static void writeAtomically(Path file, String content) throws IOException {
-        Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + "-", ".tmp");
-        try {
-            Files.writeString(temp, content, StandardCharsets.UTF_8);
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
         }
     }
 }
