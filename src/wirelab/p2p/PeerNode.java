@@ -459,8 +459,8 @@ public final class PeerNode implements AutoCloseable {
      * every copy carries the same one. Ids live in transactions.json with the transactions, so
      * a node that restarts still knows what it has already stored.
      */
-    private void receiveTransaction(JsonObject data, String from) {
-        JsonObject transaction = data.deepCopy();
+    private void receiveTransaction(JsonObject transaction, String from) {
+        // the object was parsed from this message alone, so adding the id to it in place is safe
         JsonElement idElement = transaction.get("id");
         if (idElement == null) {
             transaction.addProperty("id", UUID.randomUUID().toString());
