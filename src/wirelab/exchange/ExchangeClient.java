@@ -181,6 +181,9 @@ public final class ExchangeClient {
                         + ": got " + filled + " of " + Packet.SIZE + " bytes ("
                         + HexFormat.ofDelimiter(" ").formatHex(chunk, 0, filled) + ")");
             }
+            if (receivedInStream == 0) {   // the last packet is never dropped, so a stream has at least one
+                throw new ProtocolException("the server closed the stream without sending a single packet");
+            }
         }
     }
 

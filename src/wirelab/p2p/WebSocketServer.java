@@ -198,14 +198,10 @@ public final class WebSocketServer implements AutoCloseable {
     /** Stops listening and closes every connection with 1001 "going away". */
     @Override
     public void close() {
-        for (ServerSocket serverSocket : serverSockets) {
-            closeQuietly(serverSocket);
-        }
-        handshaking.forEach(WebSocketServer::closeQuietly);
         for (Connection connection : connections) {
             connection.close(WebSocketFrame.GOING_AWAY, "server stopping");
-            closeQuietly(connection.socket);
         }
+        abort();   // the close frames are sent; now the sockets themselves
     }
 
     /** Stops listening and drops every connection without a close frame, as a killed process would. */

@@ -227,13 +227,30 @@ class ExchangeClientTest {
     }
 
     @Test
-    void noServerIsAClearError() throws Exception {
-        int port;
+    void anEmptyStreamIsAnError() throws Exception {
         try (FakeExchange server = new FakeExchange((request, out) -> false)) {
-            port = server.port();
+            IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(server.port())).run());
+            assertEquals("the server closed the stream without sending a single packet", e.getMessage());
+            assertNoOutputAndNoTempFiles();
         }
-        IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(port)).run());
-        assertTrue(e.getMessage().startsWith("cannot connect to 127.0.0.1:" + port), e.getMessage());
+    }
+
+    @Test
+    void noServerIsAClearError() throws Exception {
+        // A port below the kernel's ephemeral range (32768 and up on Linux) that nothing holds:
+        // a freed ephemeral port can be picked again as the client's own source port.
+        int port = 20_000;
+        while (true) {
+            try {
+                new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress()).close();
+                break;
+            } catch (IOException taken) {
+                port++;
+            }
+        }
+        int closedPort = port;
+        IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(closedPort)).run());
+        assertTrue(e.getMessage().startsWith("cannot connect to 127.0.0.1:" + closedPort), e.getMessage());
     }
 
     @Test
