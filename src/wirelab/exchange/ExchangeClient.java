@@ -11,7 +11,6 @@ import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +31,7 @@ import com.google.gson.stream.JsonWriter;
 
 import wirelab.AtomicFile;
 import wirelab.Flags;
+import wirelab.Sockets;
 
 /**
  * The BetaCrew exchange client: gets every packet of the server's book, once, in order.
@@ -159,7 +159,7 @@ public final class ExchangeClient {
             int filled = 0;          // bytes in chunk not yet cut into packets
             long streamOffset = 0;   // where chunk[0] stands in the whole stream
             while (true) {
-                int n = readBefore(deadline, socket, in, chunk, filled, "the stream");
+                int n = Sockets.readBefore(deadline, socket, in, chunk, filled, chunk.length - filled, "the stream");
                 if (n < 0) {
                     break;           // the server closed: the stream is over
                 }
@@ -283,7 +283,8 @@ public final class ExchangeClient {
             byte[] bytes = new byte[Packet.SIZE];
             int filled = 0;
             while (filled < Packet.SIZE) {
-                int n = readBefore(deadline, socket, socket.getInputStream(), bytes, filled, "resend of sequence " + sequence);
+                int n = Sockets.readBefore(deadline, socket, socket.getInputStream(), bytes, filled, Packet.SIZE - filled,
+                        "resend of sequence " + sequence);
                 if (n < 0) {
                     throw new EOFException("server closed after " + filled + " of the " + Packet.SIZE
                             + " bytes of the resent packet");
@@ -312,35 +313,12 @@ public final class ExchangeClient {
     private Socket connect(long deadline) throws IOException {
         Socket socket = new Socket();
         try {
-            socket.connect(new InetSocketAddress(options.host(), options.port()), remainingMs(deadline, "connect"));
+            socket.connect(new InetSocketAddress(options.host(), options.port()), Sockets.remainingMs(deadline, "connect"));
             return socket;
         } catch (IOException e) {
             socket.close();
             throw new IOException("cannot connect to " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * One read into {@code buffer} from {@code offset}, waiting no later than the request's
-     * deadline. The deadline covers the whole request, so a server that trickles a byte a
-     * second cannot stretch it: a per-read timeout alone would be reset by every byte.
-     */
-    private static int readBefore(long deadline, Socket socket, InputStream in, byte[] buffer, int offset, String what)
-            throws IOException {
-        socket.setSoTimeout(remainingMs(deadline, what));
-        try {
-            return in.read(buffer, offset, buffer.length - offset);
-        } catch (SocketTimeoutException e) {
-            throw new SocketTimeoutException(what + " timed out");
-        }
-    }
-
-    private static int remainingMs(long deadline, String what) throws SocketTimeoutException {
-        long remaining = (deadline - System.nanoTime()) / 1_000_000;
-        if (remaining <= 0) {
-            throw new SocketTimeoutException(what + " timed out");
-        }
-        return (int) Math.min(Integer.MAX_VALUE, remaining);
     }
 
     // --- 3. the output ----------------------------------------------------------------------

@@ -9,7 +9,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -89,13 +88,6 @@ public final class ExchangeServer implements AutoCloseable {
 
     public static final int MAX_GENERATED_PACKETS = 10_000_000;
 
-    /**
-     * Connections the kernel may queue before we accept them. A burst of clients beyond it has
-     * its connection attempts dropped and retried a second later, so it is set high; Linux caps
-     * it at net.core.somaxconn (4096 on current kernels).
-     */
-    static final int BACKLOG = 4096;
-
     private final Options options;
     private final int bookSize;
     /** The whole book, already encoded: packet with sequence s starts at byte (s - 1) * 17. */
@@ -111,9 +103,9 @@ public final class ExchangeServer implements AutoCloseable {
         ByteBuffer encoded = ByteBuffer.allocate(bookSize * Packet.SIZE);
         book.forEach(packet -> packet.encodeInto(encoded));
         this.encodedBook = encoded.array();
-        this.serverSocket = new ServerSocket();
-        serverSocket.bind(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()), BACKLOG);
-        this.acceptor = Thread.ofVirtual().name("exchange-acceptor").start(this::acceptConnections);
+        this.serverSocket = Sockets.listen(InetAddress.getByName(options.host()), options.port());
+        this.acceptor = Thread.ofVirtual().name("exchange-acceptor")
+                .start(() -> Sockets.acceptConnections(serverSocket, "exchange-client", this::serve, log));
     }
 
     /** Binds (port 0 picks a free one; see {@link #port()}) and starts accepting clients. */
@@ -140,12 +132,8 @@ public final class ExchangeServer implements AutoCloseable {
     /** Stops accepting and closes every open connection. */
     @Override
     public void close() {
-        try {
-            serverSocket.close();
-        } catch (IOException ignored) {
-            // closing a listening socket has nothing left to report
-        }
-        openConnections.forEach(ExchangeServer::closeQuietly);
+        Sockets.closeQuietly(serverSocket);
+        openConnections.forEach(Sockets::closeQuietly);
         try {
             acceptor.join();
         } catch (InterruptedException e) {
@@ -154,24 +142,14 @@ public final class ExchangeServer implements AutoCloseable {
         log.log(INFO, "stopped");
     }
 
-    private void acceptConnections() {
-        while (!serverSocket.isClosed()) {
-            try {
-                Socket socket = serverSocket.accept();
-                openConnections.add(socket);
-                Thread.ofVirtual().name("exchange-client-" + socket.getPort()).start(() -> serve(socket));
-            } catch (IOException e) {
-                if (!serverSocket.isClosed()) {
-                    log.log(WARNING, "accept failed: " + e.toString());
-                }
-            }
-        }
-    }
-
     // One connection, top to bottom: read a 2-byte request, answer it, repeat until the
     // stream is sent, the client leaves, or it asks for something we cannot give.
     private void serve(Socket socket) {
         String client = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
+        openConnections.add(socket);
+        if (serverSocket.isClosed()) {   // accepted as close() ran: it may not have seen this one
+            Sockets.closeQuietly(socket);
+        }
         log.log(INFO, client + " connected");
         try (socket) {
             socket.setSoTimeout(options.idleTimeoutMs());
@@ -295,14 +273,6 @@ public final class ExchangeServer implements AutoCloseable {
             return sequences.toString();
         }
         return sequences.subList(0, 20).toString().replace("]", ", ...]");
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // the connection is being torn down anyway
-        }
     }
 
     // --- command line ---------------------------------------------------------------------

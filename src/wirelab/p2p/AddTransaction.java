@@ -26,7 +26,7 @@ public final class AddTransaction {
             System.err.println("usage: scripts/add-transaction.sh node-N ['{\"from\":\"alice\",\"to\":\"bob\",\"amount\":5}']");
             System.exit(args.length >= 1 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
         }
-        int port = PeerNode.fromFolder(Path.of(args[0])).port();
+        int port = NodeConfig.portOf(Path.of(args[0]));
         JsonObject transaction;
         try {
             String json = args.length == 2 ? args[1]

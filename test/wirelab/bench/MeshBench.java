@@ -20,6 +20,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import wirelab.p2p.NodeConfig;
 import wirelab.p2p.PeerNode;
 
 /** The network's figures: 50 nodes forming a full mesh, and transactions reaching all of them. */
@@ -111,7 +112,7 @@ final class MeshBench {
         for (int i = 0; i < NODES; i++) {
             List<String> known = List.of("ws://localhost:" + ports.get((i + NODES - 1) % NODES),
                     "ws://localhost:" + ports.get((i + NODES - 2) % NODES));
-            mesh.add(PeerNode.start(PeerNode.Config.of(Files.createDirectories(root.resolve("node-" + i)), ports.get(i), known)));
+            mesh.add(PeerNode.start(NodeConfig.of(Files.createDirectories(root.resolve("node-" + i)), ports.get(i), known)));
         }
         await(() -> mesh.stream().allMatch(node -> node.connectedAddresses().size() == NODES - 1), 60, "a full mesh");
         return mesh;

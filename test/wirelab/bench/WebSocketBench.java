@@ -15,7 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import wirelab.p2p.WebSocketServer;
+import wirelab.websocket.WebSocketServer;
 
 /** The WebSocket server's figures: echoed messages per second, and full handshakes per second. */
 final class WebSocketBench {

@@ -1,5 +1,9 @@
 package wirelab.p2p;
 
+import wirelab.websocket.IncomingConnection;
+import wirelab.websocket.WebSocketServer;
+import wirelab.websocket.JdkClient;
+import wirelab.websocket.RawWebSocket;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -25,12 +29,12 @@ final class ForeignNode implements AutoCloseable {
     ForeignNode() throws Exception {
         server = WebSocketServer.start(WebSocketServer.Options.onPort(0), new WebSocketServer.Listener() {
             @Override
-            public void onOpen(WebSocketServer.Connection connection) {
+            public void onOpen(IncomingConnection connection) {
                 nodeConnectedBack.complete(null);
             }
 
             @Override
-            public void onText(WebSocketServer.Connection connection, String text) {
+            public void onText(IncomingConnection connection, String text) {
                 messagesFromNode.add(JsonParser.parseString(text).getAsJsonObject());
             }
         });
@@ -66,7 +70,7 @@ final class ForeignNode implements AutoCloseable {
     @Override
     public void close() {
         if (client != null) {
-            client.socket.abort();
+            client.webSocket.abort();
         }
         server.abort();
     }

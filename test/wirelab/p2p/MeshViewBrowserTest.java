@@ -1,5 +1,7 @@
 package wirelab.p2p;
 
+import wirelab.websocket.JdkClient;
+import wirelab.websocket.RawWebSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -59,7 +61,7 @@ class MeshViewBrowserTest {
         for (int i = 0; i < 3; i++) {
             Path folder = Files.createDirectories(dir.resolve("node-" + i));
             List<String> known = nodes.isEmpty() ? List.of() : List.of(nodes.get(0).address());
-            nodes.add(PeerNode.start(PeerNode.Config.of(folder, PeerNodeTest.freePort(), known)));
+            nodes.add(PeerNode.start(NodeConfig.of(folder, PeerNodeTest.freePort(), known)));
         }
         PeerNodeTest.awaitFullMesh(nodes);
 

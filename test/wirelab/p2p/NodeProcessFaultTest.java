@@ -1,5 +1,7 @@
 package wirelab.p2p;
 
+import wirelab.websocket.JdkClient;
+import wirelab.websocket.RawWebSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,9 +54,9 @@ class NodeProcessFaultTest {
 
     @Test
     void aNodeKilledMidStreamKeepsEveryStoredTransactionAndRejoins() throws Exception {
-        PeerNode a = PeerNode.start(PeerNode.Config.of(Files.createDirectories(dir.resolve("a")), PeerNodeTest.freePort(), List.of()));
+        PeerNode a = PeerNode.start(NodeConfig.of(Files.createDirectories(dir.resolve("a")), PeerNodeTest.freePort(), List.of()));
         nodes.add(a);
-        PeerNode b = PeerNode.start(PeerNode.Config.of(Files.createDirectories(dir.resolve("b")), PeerNodeTest.freePort(),
+        PeerNode b = PeerNode.start(NodeConfig.of(Files.createDirectories(dir.resolve("b")), PeerNodeTest.freePort(),
                 List.of(a.address())));
         nodes.add(b);
         PeerNodeTest.awaitFullMesh(nodes);

@@ -1,5 +1,7 @@
 package wirelab.p2p;
 
+import wirelab.websocket.JdkClient;
+import wirelab.websocket.RawWebSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -241,8 +243,7 @@ class PeerNodeTest {
     @Test
     void maxPeersBoundsHowManyServersANodeDials() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("bounded"));
-        PeerNode node = PeerNode.start(new PeerNode.Config(folder, freePort(), List.of(), "localhost",
-                Set.of(PeerNode.LOOPBACK), 2, 100));
+        PeerNode node = PeerNode.start(NodeConfig.of(folder, freePort(), List.of()).withMaxPeers(2));
         nodes.add(node);
         List<ForeignNode> helpers = new ArrayList<>();
         try {
@@ -298,22 +299,22 @@ class PeerNodeTest {
         Path folder = Files.createDirectories(dir.resolve("node-7"));
         Files.writeString(folder.resolve(".env"), "# a comment\nPORT=4007\n");
         Files.writeString(folder.resolve("known-peers.json"), "[\"ws://localhost:4001\",\"ws://localhost:4003\"]");
-        PeerNode.Config config = PeerNode.fromFolder(folder);
+        NodeConfig config = NodeConfig.fromFolder(folder);
         assertEquals(4007, config.port());
         assertEquals(List.of("ws://localhost:4001", "ws://localhost:4003"), config.knownPeers());
         assertEquals(Set.of("loopback"), config.allowedPeerHosts());
         Files.writeString(folder.resolve(".env"), "PORT=forty\n");
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> PeerNode.fromFolder(folder));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> NodeConfig.fromFolder(folder));
         assertEquals(".env: PORT must be a whole number from 1 to 65535, got 'forty'", e.getMessage());
     }
 
     @Test
     void normalizesAddressesAndRefusesWhatIsNotWsHostPort() {
-        assertEquals("ws://localhost:4001", PeerNode.normalizeAddress("ws://LOCALHOST:4001/"));
-        assertEquals("ws://[::1]:4001", PeerNode.normalizeAddress("ws://[::1]:4001"));
+        assertEquals("ws://localhost:4001", PeerAddresses.normalize("ws://LOCALHOST:4001/"));
+        assertEquals("ws://[::1]:4001", PeerAddresses.normalize("ws://[::1]:4001"));
         for (String bad : List.of("wss://localhost:4001", "ws://localhost", "localhost:4001", "ws://a@localhost:1",
                 "ws://localhost:4001/x", "ws://localhost:0", "not a uri at all")) {
-            assertEquals(null, PeerNode.normalizeAddress(bad), bad);
+            assertEquals(null, PeerAddresses.normalize(bad), bad);
         }
     }
 
@@ -376,7 +377,7 @@ class PeerNodeTest {
     private PeerNode startNode(int port, List<String> knownPeers) throws IOException {
         Path folder = dir.resolve("node-" + port);
         Files.createDirectories(folder);
-        PeerNode node = PeerNode.start(PeerNode.Config.of(folder, port, knownPeers));
+        PeerNode node = PeerNode.start(NodeConfig.of(folder, port, knownPeers));
         nodes.add(node);
         return node;
     }

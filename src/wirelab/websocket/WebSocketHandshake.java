@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.INFO;
@@ -19,8 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
-import wirelab.p2p.WebSocketServer.HttpRequest;
-import wirelab.p2p.WebSocketServer.HttpResponse;
+import wirelab.Sockets;
+
 
 /**
  * The WebSocket opening handshake, RFC 6455 section 4.2, as {@link WebSocketServer} speaks it
@@ -123,20 +123,16 @@ final class WebSocketHandshake {
     private static String readHeaderSection(Socket socket, InputStream in, long deadline, int maxHeaderBytes)
             throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
+        byte[] one = new byte[1];
         int matched = 0;   // how much of "\r\n\r\n" we have just seen
         while (matched < 4) {
-            long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
-            if (remainingMs <= 0) {
-                throw new SocketTimeoutException();
-            }
-            socket.setSoTimeout((int) remainingMs);
-            int b = in.read();
-            if (b < 0) {
+            if (Sockets.readBefore(deadline, socket, in, one, 0, 1, "the opening handshake") < 0) {
                 throw new EOFException();
             }
             if (head.size() >= maxHeaderBytes) {
                 return null;
             }
+            int b = one[0];
             head.write(b);
             matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
         }

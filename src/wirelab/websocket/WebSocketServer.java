@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.INFO;
@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -25,11 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 import wirelab.Sockets;
@@ -52,22 +48,19 @@ public final class WebSocketServer implements AutoCloseable {
 
     private static final System.Logger log = System.getLogger("websocket-server");
 
-    /** Connections the kernel may queue before we accept them (capped by net.core.somaxconn). */
-    static final int BACKLOG = 4096;
-
     /** What the server tells its user; each call runs on that connection's own thread. */
     public interface Listener {
-        default void onOpen(Connection connection) {
+        default void onOpen(IncomingConnection connection) {
         }
 
-        void onText(Connection connection, String text);
+        void onText(IncomingConnection connection, String text);
 
         /** Once per connection: {@code code} is 1006 when the peer vanished without a close frame. */
-        default void onClose(Connection connection, int code, String reason) {
+        default void onClose(IncomingConnection connection, int code, String reason) {
         }
 
         /** The peer broke the protocol (the connection is then closed with the RFC's code), or onText threw. */
-        default void onError(Connection connection, Exception error) {
+        default void onError(IncomingConnection connection, Exception error) {
         }
     }
 
@@ -97,36 +90,11 @@ public final class WebSocketServer implements AutoCloseable {
         }
     }
 
-    /** The request line and headers of an HTTP request; header names are lower case. */
-    public record HttpRequest(String method, String target, Map<String, String> headers) {
-        String header(String name) {
-            return headers.getOrDefault(name, "");
-        }
-
-        /** True when the comma-separated header {@code name} holds {@code token}, ignoring case. */
-        boolean headerHasToken(String name, String token) {
-            for (String part : header(name).split(",")) {
-                if (part.trim().equalsIgnoreCase(token)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
-    /** A whole HTTP response for a request that does not become a WebSocket. */
-    public record HttpResponse(int status, Map<String, String> headers, byte[] body) {
-        public static HttpResponse text(int status, String message) {
-            return new HttpResponse(status, Map.of("Content-Type", "text/plain; charset=utf-8"),
-                    (message + "\n").getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
     private final Options options;
     private final Listener listener;
     private final Function<HttpRequest, HttpResponse> plainHttp;
     private final List<ServerSocket> serverSockets = new ArrayList<>();
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<IncomingConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
@@ -147,33 +115,23 @@ public final class WebSocketServer implements AutoCloseable {
         WebSocketServer server = new WebSocketServer(options, listener, plainHttp);
         server.bind();
         for (ServerSocket serverSocket : server.serverSockets) {
-            Thread.ofVirtual().name("websocket-acceptor").start(() -> server.acceptConnections(serverSocket));
+            Thread.ofVirtual().name("websocket-acceptor")
+                    .start(() -> Sockets.acceptConnections(serverSocket, "websocket", server::serve, log));
         }
         return server;
     }
 
     private void bind() throws IOException {
         if (!options.host().equals("localhost")) {
-            serverSockets.add(listen(InetAddress.getByName(options.host()), options.port()));
+            serverSockets.add(Sockets.listen(InetAddress.getByName(options.host()), options.port()));
             return;
         }
-        ServerSocket ipv4 = listen(InetAddress.getByName("127.0.0.1"), options.port());
+        ServerSocket ipv4 = Sockets.listen(InetAddress.getByName("127.0.0.1"), options.port());
         serverSockets.add(ipv4);
         try {
-            serverSockets.add(listen(InetAddress.getByName("::1"), ipv4.getLocalPort()));
+            serverSockets.add(Sockets.listen(InetAddress.getByName("::1"), ipv4.getLocalPort()));
         } catch (IOException e) {
             log.log(DEBUG, "no IPv6 loopback on port " + ipv4.getLocalPort() + ": " + e.getMessage());
-        }
-    }
-
-    private static ServerSocket listen(InetAddress address, int port) throws IOException {
-        ServerSocket serverSocket = new ServerSocket();
-        try {
-            serverSocket.bind(new InetSocketAddress(address, port), BACKLOG);
-            return serverSocket;
-        } catch (IOException e) {
-            serverSocket.close();
-            throw e;
         }
     }
 
@@ -191,14 +149,14 @@ public final class WebSocketServer implements AutoCloseable {
         }).toList();
     }
 
-    public Set<Connection> connections() {
+    public Set<IncomingConnection> connections() {
         return Set.copyOf(connections);
     }
 
     /** Stops listening and closes every connection with 1001 "going away". */
     @Override
     public void close() {
-        for (Connection connection : connections) {
+        for (IncomingConnection connection : connections) {
             connection.close(WebSocketFrame.GOING_AWAY, "server stopping");
         }
         abort();   // the close frames are sent; now the sockets themselves
@@ -207,24 +165,11 @@ public final class WebSocketServer implements AutoCloseable {
     /** Stops listening and drops every connection without a close frame, as a killed process would. */
     public void abort() {
         for (ServerSocket serverSocket : serverSockets) {
-            closeQuietly(serverSocket);
+            Sockets.closeQuietly(serverSocket);
         }
-        handshaking.forEach(WebSocketServer::closeQuietly);
-        for (Connection connection : connections) {
-            closeQuietly(connection.socket);
-        }
-    }
-
-    private void acceptConnections(ServerSocket serverSocket) {
-        while (!serverSocket.isClosed()) {
-            try {
-                Socket socket = serverSocket.accept();
-                Thread.ofVirtual().name("websocket-" + socket.getPort()).start(() -> serve(socket));
-            } catch (IOException e) {
-                if (!serverSocket.isClosed()) {
-                    log.log(WARNING, "accept failed: " + e.toString());
-                }
-            }
+        handshaking.forEach(Sockets::closeQuietly);
+        for (IncomingConnection connection : connections) {
+            connection.abort();
         }
     }
 
@@ -242,7 +187,7 @@ public final class WebSocketServer implements AutoCloseable {
                 return;
             }
             socket.setSoTimeout(0);   // an open WebSocket may stay quiet for as long as it likes
-            Connection connection = new Connection(socket, out, request, peer);
+            IncomingConnection connection = new IncomingConnection(socket, out, request, peer, listener);
             connections.add(connection);
             handshaking.remove(socket);
             try {
@@ -260,7 +205,7 @@ public final class WebSocketServer implements AutoCloseable {
 
     // --- frames into messages (sections 5.4 to 5.6) ----------------------------------------
 
-    private void readMessages(Connection connection, DataInputStream in) {
+    private void readMessages(IncomingConnection connection, DataInputStream in) {
         ByteArrayOutputStream message = null;   // non-null while a fragmented message is open
         int messageOpcode = 0;
         try {
@@ -286,7 +231,7 @@ public final class WebSocketServer implements AutoCloseable {
                     }
                     // Control frames may come between the fragments of a message (5.4), so a
                     // ping is answered at once, even in the middle of a long message.
-                    case WebSocketFrame.PING -> connection.sendFrame(WebSocketFrame.PONG, frame.payload());
+                    case WebSocketFrame.PING -> connection.sendPong(frame.payload());
                     case WebSocketFrame.PONG -> { /* an answer to nothing we asked: ignored, as 5.5.3 allows */ }
                     case WebSocketFrame.CLOSE -> {
                         receiveClose(connection, frame.payload());
@@ -304,11 +249,11 @@ public final class WebSocketServer implements AutoCloseable {
         } catch (IOException e) {
             // EOF or reset without a close frame: the peer is gone (killed, network lost)
             connection.reportClosed(WebSocketFrame.ABNORMAL_CLOSURE,
-                    connection.closeSent.get() ? "closed by us" : "connection lost: " + describe(e));
+                    connection.state() != IncomingConnection.State.OPEN ? "closed by us" : "connection lost: " + describe(e));
         }
     }
 
-    private void deliver(Connection connection, int opcode, byte[] payload) throws WebSocketFrame.ProtocolViolation {
+    private void deliver(IncomingConnection connection, int opcode, byte[] payload) throws WebSocketFrame.ProtocolViolation {
         if (opcode == WebSocketFrame.BINARY) {
             log.log(DEBUG, connection + ": ignored a binary message of " + payload.length + " bytes");
             return;
@@ -323,7 +268,7 @@ public final class WebSocketServer implements AutoCloseable {
     }
 
     /** The peer's close frame: check it, answer with the same code, then close TCP (7.1.5, 7.4). */
-    private void receiveClose(Connection connection, byte[] payload) throws IOException {
+    private void receiveClose(IncomingConnection connection, byte[] payload) throws IOException {
         int code = WebSocketFrame.NO_STATUS_RECEIVED;
         String reason = "";
         if (payload.length == 1) {
@@ -336,11 +281,7 @@ public final class WebSocketServer implements AutoCloseable {
             }
             reason = decodeUtf8(Arrays.copyOfRange(payload, 2, payload.length), "close reason");
         }
-        if (connection.closeSent.compareAndSet(false, true)) {
-            byte[] echo = payload.length >= 2 ? Arrays.copyOf(payload, 2) : new byte[0];
-            connection.sendFrame(WebSocketFrame.CLOSE, echo);
-        }
-        closeQuietly(connection.socket);
+        connection.answerClose(payload.length >= 2 ? Arrays.copyOf(payload, 2) : new byte[0]);
         connection.reportClosed(code, reason);
     }
 
@@ -355,92 +296,7 @@ public final class WebSocketServer implements AutoCloseable {
         }
     }
 
-    // --- a connection, as the listener sees it ----------------------------------------------
-
-    /** One open WebSocket. {@link #send} may be called from any thread. */
-    public final class Connection {
-        private final Socket socket;
-        private final OutputStream out;
-        private final HttpRequest request;
-        private final String peer;
-        /** Every frame is written whole under this lock, so concurrent senders never interleave. */
-        private final ReentrantLock sendLock = new ReentrantLock();
-        private final AtomicBoolean closeSent = new AtomicBoolean();
-        private final AtomicBoolean closeReported = new AtomicBoolean();
-
-        private Connection(Socket socket, OutputStream out, HttpRequest request, String peer) {
-            this.socket = socket;
-            this.out = out;
-            this.request = request;
-            this.peer = peer;
-        }
-
-        /** The opening handshake's request: its target (path) and headers. */
-        public HttpRequest request() {
-            return request;
-        }
-
-        public void send(String text) throws IOException {
-            if (closeSent.get()) {
-                throw new IOException("connection to " + peer + " is closing; cannot send");
-            }
-            sendFrame(WebSocketFrame.TEXT, text.getBytes(StandardCharsets.UTF_8));
-        }
-
-        /** Starts the closing handshake; the peer's answering close frame ends the connection. */
-        public void close(int code, String reason) {
-            if (!closeSent.compareAndSet(false, true)) {
-                return;
-            }
-            byte[] reasonBytes = reason.getBytes(StandardCharsets.UTF_8);
-            ByteBuffer payload = ByteBuffer.allocate(2 + reasonBytes.length).putShort((short) code).put(reasonBytes);
-            try {
-                sendFrame(WebSocketFrame.CLOSE, payload.array());
-                socket.setSoTimeout(2_000);   // the peer has 2 s to answer before we drop it
-            } catch (IOException e) {
-                closeQuietly(socket);
-            }
-        }
-
-        /** Closes with {@code code} because the peer broke the protocol, then drops TCP. */
-        private void fail(int code, String reason) {
-            log.log(INFO, peer + ": closing with " + code + ": " + reason);
-            close(code, reason.length() > 100 ? reason.substring(0, 100) : reason);
-            Sockets.closeAfterLastWord(socket, 1_000);
-            reportClosed(code, reason);
-        }
-
-        private void sendFrame(int opcode, byte[] payload) throws IOException {
-            sendLock.lock();
-            try {
-                WebSocketFrame.write(out, opcode, payload);
-            } finally {
-                sendLock.unlock();
-            }
-        }
-
-        private void reportClosed(int code, String reason) {
-            if (closeReported.compareAndSet(false, true)) {
-                closeQuietly(socket);
-                listener.onClose(this, code, reason);
-            }
-        }
-
-        @Override
-        public String toString() {
-            return peer;
-        }
-    }
-
     private static String describe(IOException e) {
         return e instanceof EOFException ? "end of stream" : e instanceof SocketException ? e.getMessage() : e.toString();
-    }
-
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception ignored) {
-            // already closed or broken: nothing to do
-        }
     }
 }

@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import java.io.DataInputStream;
 import java.io.IOException;

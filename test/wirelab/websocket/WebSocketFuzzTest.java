@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -13,11 +13,11 @@ import java.nio.charset.StandardCharsets;
  * A WebSocket client written byte by byte, so tests can send what no real client would:
  * unmasked frames, reserved bits, lying lengths. Reads the server's frames back raw.
  */
-final class RawWebSocket implements AutoCloseable {
+public final class RawWebSocket implements AutoCloseable {
 
-    static final String RFC_SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+    public static final String RFC_SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
-    record Frame(boolean fin, int opcode, byte[] payload) {
+    public record Frame(boolean fin, int opcode, byte[] payload) {
         int closeCode() {
             return payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : -1;
         }
@@ -27,11 +27,11 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
-    final Socket socket;
+    public final Socket socket;
     final DataInputStream in;
     final OutputStream out;
 
-    RawWebSocket(int port) throws IOException {
+    public RawWebSocket(int port) throws IOException {
         socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         socket.setSoTimeout(10_000);
@@ -40,7 +40,7 @@ final class RawWebSocket implements AutoCloseable {
     }
 
     /** Connects and completes a valid opening handshake. */
-    static RawWebSocket open(int port) throws IOException {
+    public static RawWebSocket open(int port) throws IOException {
         RawWebSocket ws = new RawWebSocket(port);
         ws.writeAscii("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + RFC_SAMPLE_KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
@@ -51,13 +51,13 @@ final class RawWebSocket implements AutoCloseable {
         return ws;
     }
 
-    void writeAscii(String text) throws IOException {
+    public void writeAscii(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
     }
 
     /** The HTTP response head, up to and including the blank line. */
-    String readHead() throws IOException {
+    public String readHead() throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
             int b = in.read();
@@ -70,16 +70,16 @@ final class RawWebSocket implements AutoCloseable {
     }
 
     /** The whole HTTP response, head and body, until the server closes. */
-    String readResponse() throws IOException {
+    public String readResponse() throws IOException {
         return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
     }
 
-    void sendFrame(int firstByte, boolean masked, byte[] payload) throws IOException {
+    public void sendFrame(int firstByte, boolean masked, byte[] payload) throws IOException {
         sendFrame(firstByte, masked, payload, payload.length);
     }
 
     /** firstByte is FIN, RSV and opcode together, e.g. 0x81 for a final text frame. */
-    void sendFrame(int firstByte, boolean masked, byte[] payload, long declaredLength) throws IOException {
+    public void sendFrame(int firstByte, boolean masked, byte[] payload, long declaredLength) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         frame.write(firstByte);
         int maskBit = masked ? 0x80 : 0;
@@ -106,11 +106,11 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
-    void sendText(String text) throws IOException {
+    public void sendText(String text) throws IOException {
         sendFrame(0x81, true, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    Frame readFrame() throws IOException {
+    public Frame readFrame() throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
         if ((b1 & 0x80) != 0) {
@@ -128,7 +128,7 @@ final class RawWebSocket implements AutoCloseable {
     }
 
     /** Reads frames until a close frame, returning its code; -1 if TCP closed without one. */
-    int awaitCloseCode() throws IOException {
+    public int awaitCloseCode() throws IOException {
         try {
             while (true) {
                 Frame frame = readFrame();
@@ -141,7 +141,7 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
-    boolean closedByServer() throws IOException {
+    public boolean closedByServer() throws IOException {
         try {
             InputStream raw = socket.getInputStream();
             return raw.read() < 0;

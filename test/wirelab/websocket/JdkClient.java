@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,31 +15,31 @@ import java.util.concurrent.TimeUnit;
  * The JDK's own WebSocket client, as an independent real client for tests: it queues every
  * whole text message, pong and close it receives, for the test to take with a timeout.
  */
-final class JdkClient implements WebSocket.Listener {
+public final class JdkClient implements WebSocket.Listener {
 
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    public static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    record Closed(int code, String reason) {
+    public record Closed(int code, String reason) {
     }
 
     final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
     final BlockingQueue<ByteBuffer> pongs = new LinkedBlockingQueue<>();
     final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
-    WebSocket socket;
+    public WebSocket webSocket;
 
-    static JdkClient connect(String uri) throws Exception {
+    public static JdkClient connect(String uri) throws Exception {
         JdkClient client = new JdkClient();
-        client.socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+        client.webSocket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
                 .buildAsync(URI.create(uri), client).get(10, TimeUnit.SECONDS);
         return client;
     }
 
-    static JdkClient connect(int port) throws Exception {
+    public static JdkClient connect(int port) throws Exception {
         return connect("ws://127.0.0.1:" + port + "/");
     }
 
-    String take() throws InterruptedException {
+    public String take() throws InterruptedException {
         String message = messages.poll(10, TimeUnit.SECONDS);
         if (message == null) {
             throw new AssertionError("no message within 10 s");
@@ -47,11 +47,11 @@ final class JdkClient implements WebSocket.Listener {
         return message;
     }
 
-    void send(String text) throws Exception {
-        socket.sendText(text, true).get(10, TimeUnit.SECONDS);
+    public void send(String text) throws Exception {
+        webSocket.sendText(text, true).get(10, TimeUnit.SECONDS);
     }
 
-    Closed awaitClose() throws Exception {
+    public Closed awaitClose() throws Exception {
         return closed.get(10, TimeUnit.SECONDS);
     }
 

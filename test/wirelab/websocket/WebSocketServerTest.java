@@ -1,4 +1,4 @@
-package wirelab.p2p;
+package wirelab.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,18 +29,18 @@ class WebSocketServerTest {
     private WebSocketServer server;
     private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
     private final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
-    private final BlockingQueue<WebSocketServer.Connection> opened = new LinkedBlockingQueue<>();
+    private final BlockingQueue<IncomingConnection> opened = new LinkedBlockingQueue<>();
     private final BlockingQueue<Exception> errors = new LinkedBlockingQueue<>();
 
     /** Echoes every text message back, and records what it saw. */
     private final WebSocketServer.Listener echo = new WebSocketServer.Listener() {
         @Override
-        public void onOpen(WebSocketServer.Connection connection) {
+        public void onOpen(IncomingConnection connection) {
             opened.add(connection);
         }
 
         @Override
-        public void onText(WebSocketServer.Connection connection, String text) {
+        public void onText(IncomingConnection connection, String text) {
             received.add(text);
             try {
                 connection.send(text);
@@ -50,12 +50,12 @@ class WebSocketServerTest {
         }
 
         @Override
-        public void onClose(WebSocketServer.Connection connection, int code, String reason) {
+        public void onClose(IncomingConnection connection, int code, String reason) {
             closes.add(new Closed(code, reason));
         }
 
         @Override
-        public void onError(WebSocketServer.Connection connection, Exception error) {
+        public void onError(IncomingConnection connection, Exception error) {
             errors.add(error);
         }
     };
@@ -101,15 +101,15 @@ class WebSocketServerTest {
     @Test
     void putsAFragmentedMessageTogether() throws Exception {
         JdkClient client = JdkClient.connect(server.port());
-        client.socket.sendText("first half, ", false).get(5, TimeUnit.SECONDS);
-        client.socket.sendText("second half", true).get(5, TimeUnit.SECONDS);
+        client.webSocket.sendText("first half, ", false).get(5, TimeUnit.SECONDS);
+        client.webSocket.sendText("second half", true).get(5, TimeUnit.SECONDS);
         assertEquals("first half, second half", client.take());
     }
 
     @Test
     void answersPingWithPongCarryingTheSamePayload() throws Exception {
         JdkClient client = JdkClient.connect(server.port());
-        client.socket.sendPing(ByteBuffer.wrap(new byte[] {1, 2, 3})).get(5, TimeUnit.SECONDS);
+        client.webSocket.sendPing(ByteBuffer.wrap(new byte[] {1, 2, 3})).get(5, TimeUnit.SECONDS);
         ByteBuffer pong = client.pongs.poll(5, TimeUnit.SECONDS);
         assertEquals(ByteBuffer.wrap(new byte[] {1, 2, 3}), pong);
     }
@@ -117,7 +117,7 @@ class WebSocketServerTest {
     @Test
     void aClientsCloseIsEchoedWithItsCode() throws Exception {
         JdkClient client = JdkClient.connect(server.port());
-        client.socket.sendClose(4000, "bye").get(5, TimeUnit.SECONDS);
+        client.webSocket.sendClose(4000, "bye").get(5, TimeUnit.SECONDS);
         assertEquals(new JdkClient.Closed(4000, ""), client.awaitClose());
         assertEquals(new Closed(4000, "bye"), closes.poll(5, TimeUnit.SECONDS));
     }
@@ -125,7 +125,7 @@ class WebSocketServerTest {
     @Test
     void theServerCanCloseWithItsOwnCode() throws Exception {
         JdkClient client = JdkClient.connect(server.port());
-        WebSocketServer.Connection connection = opened.poll(5, TimeUnit.SECONDS);
+        IncomingConnection connection = opened.poll(5, TimeUnit.SECONDS);
         connection.close(4001, "server says bye");
         assertEquals(new JdkClient.Closed(4001, "server says bye"), client.awaitClose());
         assertEquals(4001, closes.poll(5, TimeUnit.SECONDS).code());   // the client echoed it
@@ -145,7 +145,7 @@ class WebSocketServerTest {
                         return "wrong echo: " + answer;
                     }
                 }
-                client.socket.sendClose(1000, "done").get(5, TimeUnit.SECONDS);
+                client.webSocket.sendClose(1000, "done").get(5, TimeUnit.SECONDS);
                 return "ok";
             });
         }
@@ -159,7 +159,7 @@ class WebSocketServerTest {
     @Test
     void concurrentSendersNeverInterleaveFrames() throws Exception {
         RawWebSocket raw = RawWebSocket.open(server.port());
-        WebSocketServer.Connection connection = opened.poll(5, TimeUnit.SECONDS);
+        IncomingConnection connection = opened.poll(5, TimeUnit.SECONDS);
         String big = "y".repeat(20_000);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < 20; i++) {

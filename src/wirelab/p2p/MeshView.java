@@ -1,0 +1,64 @@
+package wirelab.p2p;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+
+import wirelab.websocket.HttpRequest;
+import wirelab.websocket.HttpResponse;
+
+/**
+ * The live view, served on the node's own port: a browser's GET is not a WebSocket upgrade, so
+ * {@link wirelab.websocket.WebSocketServer} hands it here. {@code /} is the page
+ * ({@code mesh.html}, which walks the mesh through every node's status); {@code /status} is
+ * this node's own state as JSON. Its CORS header lets a page served by one node read another
+ * node's status.
+ */
+final class MeshView {
+
+    private static final Gson gson = new Gson();
+    private static final byte[] MESH_PAGE = loadMeshPage();
+
+    private final PeerNode node;
+
+    MeshView(PeerNode node) {
+        this.node = node;
+    }
+
+    HttpResponse answer(HttpRequest request) {
+        return switch (request.path()) {
+            case "/" -> new HttpResponse(200,
+                    Map.of("Content-Type", "text/html; charset=utf-8", "Cache-Control", "no-store"), MESH_PAGE);
+            case "/status" -> new HttpResponse(200,
+                    Map.of("Content-Type", "application/json", "Access-Control-Allow-Origin", "*", "Cache-Control", "no-store"),
+                    statusJson().getBytes(StandardCharsets.UTF_8));
+            default -> HttpResponse.text(404, "nothing at " + PeerNode.abbreviate(request.path())
+                    + "; try / (the live mesh view) or /status");
+        };
+    }
+
+    /** {"address", "connectedAddresses", "attemptingToConnectToAddress", "transactionCount"} */
+    String statusJson() {
+        JsonObject status = new JsonObject();
+        status.addProperty("address", node.address());
+        status.add("connectedAddresses", gson.toJsonTree(node.connectedAddresses()));
+        status.add("attemptingToConnectToAddress", gson.toJsonTree(node.attemptingToConnectToAddress()));
+        status.addProperty("transactionCount", node.transactionCount());
+        return gson.toJson(status);
+    }
+
+    private static byte[] loadMeshPage() {
+        try (var in = MeshView.class.getResourceAsStream("mesh.html")) {
+            if (in == null) {
+                throw new IllegalStateException("mesh.html is missing from the class path (make build copies it)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package wirelab.p2p;
+
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.net.http.WebSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One connection this node dialed, through the JDK's {@code java.net.http.WebSocket} client:
+ * the listener the client calls, and the outbox that feeds it. (The other kind, a connection
+ * a peer dialed to us, is {@link wirelab.websocket.IncomingConnection}.) It tells its
+ * {@link PeerNode} when it opens, each message it receives, and when it closes.
+ *
+ * <p>The JDK client allows one send in flight at a time, and a peer that stops reading must not
+ * stall the others, so each connection has its own queue and its own sending thread; a peer
+ * that cannot take a message within 5 s, or lets 10,000 pile up, is dropped.
+ */
+final class OutgoingConnection implements WebSocket.Listener {
+
+    private static final System.Logger log = System.getLogger("peer-node");
+    private static final int OUTBOX_CAPACITY = 10_000;
+    private static final int SEND_TIMEOUT_SECONDS = 5;
+
+    final String address;
+    private final PeerNode node;
+    private final StringBuilder partial = new StringBuilder();   // a text message arriving in parts
+    private final BlockingQueue<String> outbox = new LinkedBlockingQueue<>(OUTBOX_CAPACITY);
+    private volatile WebSocket webSocket;
+    private volatile Thread sender;
+
+    OutgoingConnection(String address, PeerNode node) {
+        this.address = address;
+        this.node = node;
+    }
+
+    /** Queues one text message; the sending thread writes them in order. */
+    void send(String text) {
+        if (!outbox.offer(text)) {
+            log.log(WARNING, address + " is not keeping up (" + OUTBOX_CAPACITY + " messages queued); dropping it");
+            abort("outbox full");
+        }
+    }
+
+    /** Leaves politely: a close frame, then the sending thread stops. */
+    void close(int code, String reason) {
+        webSocket.sendClose(code, reason);
+        stopSending();
+    }
+
+    /** Drops the connection without a close frame, as a killed process would. */
+    void abort(String why) {
+        webSocket.abort();
+        stopSending();
+        node.disconnected(this, why);
+    }
+
+    private void stopSending() {
+        Thread thread = sender;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    private void sendLoop() {
+        try {
+            while (true) {
+                String text = outbox.take();
+                webSocket.sendText(text, true).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            // stopped
+        } catch (Exception e) {
+            abort("send failed: " + rootMessage(e));
+        }
+    }
+
+    // --- what the JDK client tells us -----------------------------------------------------------
+
+    @Override
+    public void onOpen(WebSocket webSocket) {
+        this.webSocket = webSocket;
+        this.sender = Thread.ofVirtual().name("sender-" + address).start(this::sendLoop);
+        node.connected(this);
+        webSocket.request(1);
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        partial.append(data);
+        if (partial.length() > PeerNode.MAX_MESSAGE_BYTES) {
+            abort("sent a message over the size limit");
+            return null;
+        }
+        if (last) {
+            String text = partial.toString();
+            partial.setLength(0);
+            node.receive(text, address);
+        }
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        stopSending();
+        node.disconnected(this, statusCode + (reason.isEmpty() ? "" : " " + reason));
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+        stopSending();
+        node.disconnected(this, rootMessage(error));
+    }
+
+    /**
+     * What went wrong, from the HttpClient's chain of wrapped causes, e.g. "ConnectException
+     * <- ClosedChannelException" for a port nobody listens on.
+     */
+    static String rootMessage(Throwable error) {
+        List<String> causes = new ArrayList<>();
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            if (e instanceof CompletionException || e instanceof ExecutionException) {
+                continue;   // wrappers that only repeat their cause
+            }
+            boolean quiet = e.getMessage() == null || e.getMessage().isBlank();
+            causes.add(e.getClass().getSimpleName() + (quiet ? "" : ": " + e.getMessage()));
+        }
+        return String.join(" <- ", causes);
+    }
+
+    @Override
+    public String toString() {
+        return address;
+    }
+}
