@@ -115,6 +115,7 @@ public final class ExchangeClient {
 
     /** Streams, recovers every gap, writes the output. Throws when the output would be incomplete. */
     public Summary run() throws IOException {
+        AtomicFile.removeStaleTemps(options.out());   // left by a run that was killed while writing
         streamAllPackets();
         streamEndedNanos = System.nanoTime();
         List<Integer> missingSequences = new ArrayList<>();
@@ -299,8 +300,13 @@ public final class ExchangeClient {
         }   // the original server never closes after a resend: we do
     }
 
+    /** 100 ms, 200, 400, 800, then 1 s for every later attempt (a shift past 5 would only overflow, at 58). */
+    static long backoffMs(int attempt) {
+        return attempt >= 5 ? 1_000 : Math.min(1_000, 50L << attempt);
+    }
+
     private static void backOff(int attempt) {
-        long base = Math.min(1_000, 50L << attempt);
+        long base = backoffMs(attempt);
         try {
             Thread.sleep(base + ThreadLocalRandom.current().nextLong(base / 2 + 1));
         } catch (InterruptedException e) {

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,8 +19,10 @@ import wirelab.Sockets;
  * its frames; {@link #send} may be called from any thread.
  *
  * <p>The state is the one RFC 6455 names (sections 4.1 and 7): OPEN once the opening handshake
- * is done; CLOSING once we have sent a close frame and wait for the peer's answer; CLOSED once
- * the TCP connection is gone, which the listener hears of exactly once, through onClose.
+ * is done; CLOSING once a close frame has been sent and the peer's answer is awaited; CLOSED
+ * once the TCP connection is gone, which the listener hears of exactly once, through onClose.
+ * Our close frame is the last frame we send: every send checks the state under the lock that
+ * writes frames, so no data frame can follow it.
  */
 public final class IncomingConnection {
 
@@ -28,21 +31,29 @@ public final class IncomingConnection {
     /** RFC 6455's connection states, from the opening handshake on (CONNECTING is the handshake itself). */
     public enum State { OPEN, CLOSING, CLOSED }
 
+    /** A close frame's reason: 125 bytes of payload at most (5.5), less the 2 of the code. */
+    static final int MAX_CLOSE_REASON_BYTES = 123;
+
     private final Socket socket;
     private final OutputStream out;
     private final HttpRequest request;
     private final String peer;
     private final WebSocketServer.Listener listener;
+    private final int closeTimeoutMs;
     private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
     /** Every frame is written whole under this lock, so concurrent senders never interleave. */
     private final ReentrantLock sendLock = new ReentrantLock();
+    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile boolean pingOutstanding;
 
-    IncomingConnection(Socket socket, OutputStream out, HttpRequest request, String peer, WebSocketServer.Listener listener) {
+    IncomingConnection(Socket socket, OutputStream out, HttpRequest request, String peer,
+                       WebSocketServer.Listener listener, int closeTimeoutMs) {
         this.socket = socket;
         this.out = out;
         this.request = request;
         this.peer = peer;
         this.listener = listener;
+        this.closeTimeoutMs = closeTimeoutMs;
     }
 
     /** The opening handshake's request: its target (path) and headers. */
@@ -68,22 +79,50 @@ public final class IncomingConnection {
         }
     }
 
-    /** Starts the closing handshake; the peer's answering close frame ends the connection. */
+    /**
+     * Starts the closing handshake (7.1.2): our close frame, then the peer's answering one ends
+     * the connection. A peer that does not answer within the close timeout is dropped by a
+     * timer, whatever the reading thread is blocked on; so is one that will not even read our
+     * close frame. Returns at once.
+     */
     public void close(int code, String reason) {
-        byte[] reasonBytes = reason.getBytes(StandardCharsets.UTF_8);
-        byte[] payload = ByteBuffer.allocate(2 + reasonBytes.length).putShort((short) code).put(reasonBytes).array();
-        sendLock.lock();
-        try {
-            if (!state.compareAndSet(State.OPEN, State.CLOSING)) {
+        if (!state.compareAndSet(State.OPEN, State.CLOSING)) {
+            return;
+        }
+        startCloseDeadline(code, reason);
+        byte[] payload = closePayload(code, reason);
+        Thread.ofVirtual().name("close-" + peer).start(() -> {   // a peer that does not read may hold up the write
+            try {
+                sendFrame(WebSocketFrame.CLOSE, payload);
+            } catch (IOException e) {
+                abort();
+            }
+        });
+    }
+
+    /** The timer that ends a closing handshake the peer does not finish: it closes TCP, which ends any blocked read or write. */
+    private void startCloseDeadline(int code, String reason) {
+        Thread.ofVirtual().name("close-deadline-" + peer).start(() -> {
+            try {
+                Thread.sleep(closeTimeoutMs);
+            } catch (InterruptedException e) {
                 return;
             }
-            WebSocketFrame.write(out, WebSocketFrame.CLOSE, payload);
-            socket.setSoTimeout(2_000);   // the peer has 2 s to answer before we drop it
-        } catch (IOException e) {
-            abort();
-        } finally {
-            sendLock.unlock();
-        }
+            if (state.get() != State.CLOSED) {
+                log.log(INFO, peer + " did not answer our close frame within " + closeTimeoutMs + " ms; dropped");
+                reportClosed(code, reason + " (the peer did not answer our close frame)");
+            }
+        });
+    }
+
+    private static byte[] closePayload(int code, String reason) {
+        byte[] reasonBytes = truncateUtf8(reason, MAX_CLOSE_REASON_BYTES);
+        return ByteBuffer.allocate(2 + reasonBytes.length).putShort((short) code).put(reasonBytes).array();
+    }
+
+    /** True once the reading thread sees this connection's answer to our close, or any end. */
+    boolean isClosed() {
+        return state.get() == State.CLOSED;
     }
 
     /** Answers a ping with a pong carrying the same payload (5.5.2). */
@@ -93,13 +132,8 @@ public final class IncomingConnection {
 
     /** The peer sent a close frame: echo its code unless our own close frame is already out (5.5.1), then close TCP. */
     void answerClose(byte[] echo) throws IOException {
-        sendLock.lock();
-        try {
-            if (state.compareAndSet(State.OPEN, State.CLOSING)) {
-                WebSocketFrame.write(out, WebSocketFrame.CLOSE, echo);
-            }
-        } finally {
-            sendLock.unlock();
+        if (state.compareAndSet(State.OPEN, State.CLOSING)) {
+            sendFrame(WebSocketFrame.CLOSE, echo);
         }
         abort();
     }
@@ -107,12 +141,58 @@ public final class IncomingConnection {
     /** Closes with {@code code} because the peer broke the protocol, then drops TCP. */
     void fail(int code, String reason) {
         log.log(INFO, peer + ": closing with " + code + ": " + reason);
-        close(code, reason.length() > 100 ? reason.substring(0, 100) : reason);
+        if (state.compareAndSet(State.OPEN, State.CLOSING)) {
+            startCloseDeadline(code, reason);
+            try {
+                sendFrame(WebSocketFrame.CLOSE, closePayload(code, reason));
+            } catch (IOException e) {
+                // the peer is gone already; closing below is all that is left
+            }
+        }
         Sockets.closeAfterLastWord(socket, 1_000);
         reportClosed(code, reason);
     }
 
-    /** Drops TCP without a close frame. */
+    // --- liveness: pings and the silence they measure ----------------------------------------
+
+    /** Any bytes from the peer show it is alive. */
+    void heardFrom() {
+        lastHeardNanos = System.nanoTime();
+        pingOutstanding = false;
+    }
+
+    /**
+     * Called by the server's keep-alive round: a connection silent for {@code intervalMs} gets
+     * a ping; one still silent a whole interval after its ping is dropped as dead (a host that
+     * crashed or lost its network sends neither FIN nor RST, so only silence tells).
+     */
+    void checkLiveness(int intervalMs) {
+        long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+        if (state.get() == State.CLOSED || silentMs < intervalMs) {
+            return;
+        }
+        if (pingOutstanding && silentMs >= 2L * intervalMs) {
+            log.log(INFO, peer + " answered no ping for " + silentMs + " ms; dropped as dead");
+            reportClosed(WebSocketFrame.ABNORMAL_CLOSURE, "no answer to ping within " + intervalMs + " ms");
+            return;
+        }
+        if (!pingOutstanding && sendLock.tryLock()) {   // a send already under way is not waited for
+            try {
+                pingOutstanding = true;
+                if (state.get() == State.OPEN) {
+                    WebSocketFrame.write(out, WebSocketFrame.PING, new byte[0]);
+                }
+            } catch (IOException e) {
+                abort();
+            } finally {
+                sendLock.unlock();
+            }
+        }
+    }
+
+    // --- the end --------------------------------------------------------------------------------
+
+    /** Drops TCP without a close frame; the reading thread then sees the end and reports it. */
     void abort() {
         Sockets.closeQuietly(socket);
     }
@@ -132,6 +212,19 @@ public final class IncomingConnection {
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /** At most {@code maxBytes} of the text's UTF-8, cut at a character boundary, never inside one. */
+    static byte[] truncateUtf8(String text, int maxBytes) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= maxBytes) {
+            return bytes;
+        }
+        int end = maxBytes;
+        while (end > 0 && (bytes[end] & 0xC0) == 0x80) {   // bytes[end] continues a character: step back to its start
+            end--;
+        }
+        return Arrays.copyOf(bytes, end);
     }
 
     @Override

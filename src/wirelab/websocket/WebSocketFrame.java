@@ -1,9 +1,11 @@
 package wirelab.websocket;
 
 import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ProtocolException;
+import java.util.Arrays;
 
 /**
  * One WebSocket frame as RFC 6455 section 5.2 lays it out, read from a client and written by
@@ -111,12 +113,35 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
 
         byte[] mask = new byte[4];
         in.readFully(mask);
-        byte[] payload = new byte[(int) length];
-        in.readFully(payload);
+        byte[] payload = readPayload(in, (int) length);
         for (int i = 0; i < payload.length; i++) {
             payload[i] ^= mask[i & 3];
         }
         return new WebSocketFrame(fin, opcode, payload);
+    }
+
+    /** A payload longer than this is read into a buffer that grows as its bytes arrive. */
+    private static final int FIRST_CHUNK = 8 * 1024;
+
+    /**
+     * Reads {@code length} payload bytes. The length is only what the peer declared: fourteen
+     * bytes of header may promise a mebibyte and send nothing more. So the buffer starts small
+     * and doubles as bytes come in, and memory held for a frame follows what the peer has sent.
+     */
+    private static byte[] readPayload(DataInputStream in, int length) throws IOException {
+        byte[] payload = new byte[Math.min(length, FIRST_CHUNK)];
+        int filled = 0;
+        while (filled < length) {
+            if (filled == payload.length) {
+                payload = Arrays.copyOf(payload, (int) Math.min(length, 2L * payload.length));
+            }
+            int n = in.read(payload, filled, payload.length - filled);
+            if (n < 0) {
+                throw new EOFException("the connection ended " + filled + " bytes into a payload of " + length);
+            }
+            filled += n;
+        }
+        return payload;
     }
 
     /** Writes one unmasked, unfragmented server frame. The caller holds the connection's send lock. */

@@ -44,9 +44,11 @@ import wirelab.Sockets;
  * Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=   (base64 of SHA-1 of key + GUID)
  * </pre>
  *
- * Anything else gets a short plain HTTP answer: 400 with the reason, 405 for a method other
- * than GET, 426 naming version 13, 431 for an oversized header section. A plain GET that is
- * not an upgrade at all goes to the server's {@code plainHttp} handler.
+ * Anything else gets a short plain HTTP answer: 400 with the reason, 403 for an {@code Origin}
+ * the server does not take (section 10.2: a browser names the page that opens the WebSocket,
+ * and any web page can try), 405 for a method other than GET, 426 naming version 13, 431 for
+ * an oversized header section. A plain GET that is not an upgrade at all goes to the server's
+ * {@code plainHttp} handler.
  */
 final class WebSocketHandshake {
 
@@ -56,13 +58,18 @@ final class WebSocketHandshake {
     static final String WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private static final Map<Integer, String> REASON_PHRASES = Map.of(
-            101, "Switching Protocols", 200, "OK", 400, "Bad Request", 404, "Not Found",
-            405, "Method Not Allowed", 426, "Upgrade Required", 431, "Request Header Fields Too Large");
+            101, "Switching Protocols", 200, "OK", 400, "Bad Request", 403, "Forbidden", 404, "Not Found",
+            405, "Method Not Allowed", 426, "Upgrade Required", 431, "Request Header Fields Too Large",
+            503, "Service Unavailable");
 
     private WebSocketHandshake() {
     }
 
-    /** Returns the request once 101 is sent, or null when the connection got an HTTP answer instead. */
+    /**
+     * Reads and checks the request. Returns a valid upgrade request, not yet answered (the
+     * server answers with {@link #accept} or {@link #respond}), or null when the connection
+     * already got an HTTP answer instead.
+     */
     static HttpRequest read(Socket socket, InputStream in, OutputStream out, String peer,
                             WebSocketServer.Options options, Function<HttpRequest, HttpResponse> plainHttp)
             throws IOException {
@@ -105,6 +112,17 @@ final class WebSocketHandshake {
             respond(out, refusal, peer);
             return null;
         }
+        String origin = request.header("origin");
+        if (!origin.isEmpty() && !options.originAllowed().test(origin)) {
+            respond(out, HttpResponse.text(403, "Origin " + origin + " may not open a WebSocket here: a web page from "
+                    + "another site could otherwise act on this server (RFC 6455 section 10.2)"), peer);
+            return null;
+        }
+        return request;
+    }
+
+    /** 101 Switching Protocols: from the next byte on, both sides speak frames. */
+    static void accept(OutputStream out, HttpRequest request, String peer) throws IOException {
         String accept = acceptFor(request.header("sec-websocket-key"));
         out.write(("HTTP/1.1 101 Switching Protocols\r\n"
                 + "Upgrade: websocket\r\n"
@@ -112,7 +130,6 @@ final class WebSocketHandshake {
                 + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         log.log(DEBUG, peer + " upgraded to WebSocket on " + request.target());
-        return request;
     }
 
     /**
@@ -195,7 +212,7 @@ final class WebSocketHandshake {
         }
     }
 
-    private static void respond(OutputStream out, HttpResponse response, String peer) throws IOException {
+    static void respond(OutputStream out, HttpResponse response, String peer) throws IOException {
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(response.status()).append(' ')
                 .append(REASON_PHRASES.getOrDefault(response.status(), "Error")).append("\r\n");
         response.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));

@@ -9,6 +9,7 @@ import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,7 +27,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 import wirelab.Sockets;
 
@@ -71,22 +74,53 @@ public final class WebSocketServer implements AutoCloseable {
      * @param maxMessageBytes    a bigger message closes the connection with 1009
      * @param handshakeTimeoutMs a client must finish its opening handshake within this
      * @param maxHeaderBytes     a bigger HTTP header section gets 431
+     * @param maxConnections     open WebSockets at most; the handshake of one more gets 503
+     * @param originAllowed      decides on a handshake's {@code Origin} header (sent by browsers,
+     *                           RFC 6455 section 10.2); a refused one gets 403. A handshake
+     *                           without one (scripts, other servers) is not asked about.
+     * @param pingIntervalMs     a connection silent this long is pinged, and closed if it is
+     *                           silent as long again; 0 never pings
+     * @param closeTimeoutMs     after our close frame, the peer's answer must come within this
      */
-    public record Options(String host, int port, int maxMessageBytes, int handshakeTimeoutMs, int maxHeaderBytes) {
+    public record Options(String host, int port, int maxMessageBytes, int handshakeTimeoutMs, int maxHeaderBytes,
+                          int maxConnections, Predicate<String> originAllowed, int pingIntervalMs, int closeTimeoutMs) {
         public static Options onPort(int port) {
-            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024);
+            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024, 1_000, origin -> true, 0, 2_000);
         }
 
         public Options withMaxMessageBytes(int maxMessageBytes) {
-            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes);
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withHandshakeTimeoutMs(int handshakeTimeoutMs) {
-            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes);
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withHost(String host) {
-            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes);
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
+        }
+
+        public Options withMaxConnections(int maxConnections) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
+        }
+
+        public Options withOriginAllowed(Predicate<String> originAllowed) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
+        }
+
+        public Options withPingIntervalMs(int pingIntervalMs) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
+        }
+
+        public Options withCloseTimeoutMs(int closeTimeoutMs) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    originAllowed, pingIntervalMs, closeTimeoutMs);
         }
     }
 
@@ -96,6 +130,7 @@ public final class WebSocketServer implements AutoCloseable {
     private final List<ServerSocket> serverSockets = new ArrayList<>();
     private final Set<IncomingConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger openCount = new AtomicInteger();   // connections past the handshake, for maxConnections
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
@@ -117,6 +152,9 @@ public final class WebSocketServer implements AutoCloseable {
         for (ServerSocket serverSocket : server.serverSockets) {
             Thread.ofVirtual().name("websocket-acceptor")
                     .start(() -> Sockets.acceptConnections(serverSocket, "websocket", server::serve, log));
+        }
+        if (options.pingIntervalMs() > 0) {
+            Thread.ofVirtual().name("websocket-keep-alive").start(server::keepAlive);
         }
         return server;
     }
@@ -153,13 +191,29 @@ public final class WebSocketServer implements AutoCloseable {
         return Set.copyOf(connections);
     }
 
-    /** Stops listening and closes every connection with 1001 "going away". */
+    /**
+     * Stops listening and closes every connection with 1001 "going away", waiting up to the close
+     * timeout for the peers' answering close frames, so that listeners hear the code that was
+     * sent; connections still open then are dropped.
+     */
     @Override
     public void close() {
+        for (ServerSocket serverSocket : serverSockets) {
+            Sockets.closeQuietly(serverSocket);
+        }
         for (IncomingConnection connection : connections) {
             connection.close(WebSocketFrame.GOING_AWAY, "server stopping");
         }
-        abort();   // the close frames are sent; now the sockets themselves
+        long deadline = System.nanoTime() + options.closeTimeoutMs() * 1_000_000L;
+        while (connections.stream().anyMatch(c -> !c.isClosed()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        abort();
     }
 
     /** Stops listening and drops every connection without a close frame, as a killed process would. */
@@ -170,6 +224,20 @@ public final class WebSocketServer implements AutoCloseable {
         handshaking.forEach(Sockets::closeQuietly);
         for (IncomingConnection connection : connections) {
             connection.abort();
+        }
+    }
+
+    /** Every half interval, each connection is asked whether it has been silent too long (see checkLiveness). */
+    private void keepAlive() {
+        while (!serverSockets.get(0).isClosed()) {
+            try {
+                Thread.sleep(Math.max(1, options.pingIntervalMs() / 2));
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (IncomingConnection connection : connections) {
+                connection.checkLiveness(options.pingIntervalMs());
+            }
         }
     }
 
@@ -186,15 +254,27 @@ public final class WebSocketServer implements AutoCloseable {
                 Sockets.closeAfterLastWord(socket, 1_000);   // the client may still be sending its headers
                 return;
             }
-            socket.setSoTimeout(0);   // an open WebSocket may stay quiet for as long as it likes
-            IncomingConnection connection = new IncomingConnection(socket, out, request, peer, listener);
-            connections.add(connection);
-            handshaking.remove(socket);
+            if (openCount.incrementAndGet() > options.maxConnections()) {
+                openCount.decrementAndGet();
+                WebSocketHandshake.respond(out, HttpResponse.text(503, "this server already has " + options.maxConnections()
+                        + " WebSocket connections, its limit; try again later"), peer);
+                Sockets.closeAfterLastWord(socket, 1_000);
+                return;
+            }
             try {
-                listener.onOpen(connection);
-                readMessages(connection, new DataInputStream(in));
+                WebSocketHandshake.accept(out, request, peer);
+                socket.setSoTimeout(0);   // silence is for the pings to judge (see keepAlive), not a read timeout
+                IncomingConnection connection = new IncomingConnection(socket, out, request, peer, listener, options.closeTimeoutMs());
+                connections.add(connection);
+                handshaking.remove(socket);
+                try {
+                    listener.onOpen(connection);
+                    readMessages(connection, new DataInputStream(new HeardFrom(in, connection)));
+                } finally {
+                    connections.remove(connection);
+                }
             } finally {
-                connections.remove(connection);
+                openCount.decrementAndGet();
             }
         } catch (IOException e) {
             log.log(DEBUG, peer + ": " + e.toString());
@@ -293,6 +373,30 @@ public final class WebSocketServer implements AutoCloseable {
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.INVALID_FRAME_PAYLOAD_DATA, what + " is not valid UTF-8");
+        }
+    }
+
+    /** The connection's input, telling it each time bytes arrive: the silence that pings measure. */
+    private static final class HeardFrom extends FilterInputStream {
+        private final IncomingConnection connection;
+
+        HeardFrom(InputStream in, IncomingConnection connection) {
+            super(in);
+            this.connection = connection;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            connection.heardFrom();
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            connection.heardFrom();
+            return n;
         }
     }
 

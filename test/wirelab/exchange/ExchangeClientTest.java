@@ -38,6 +38,17 @@ class ExchangeClientTest {
     }
 
     @Test
+    void theBackoffGrowsToOneSecondAndStaysThereForEveryAttemptRetriesAllows() {
+        long previous = 0;
+        for (int attempt = 1; attempt <= 100; attempt++) {   // --retries allows 100; 50 << 58 would overflow
+            long ms = ExchangeClient.backoffMs(attempt);
+            assertTrue(ms >= previous && ms > 0 && ms <= 1_000, "attempt " + attempt + ": " + ms + " ms");
+            previous = ms;
+        }
+        assertEquals(1_000, ExchangeClient.backoffMs(100));
+    }
+
+    @Test
     void recoversEveryGapForManySeedsAndWritesTheWholeBook() throws Exception {
         for (long seed = 1; seed <= 30; seed++) {
             try (ExchangeServer server = ExchangeServer.start(

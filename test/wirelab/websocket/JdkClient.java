@@ -47,6 +47,11 @@ public final class JdkClient implements WebSocket.Listener {
         return message;
     }
 
+    /** The next message if one has come, else null at once. */
+    public String poll() {
+        return messages.poll();
+    }
+
     public void send(String text) throws Exception {
         webSocket.sendText(text, true).get(10, TimeUnit.SECONDS);
     }

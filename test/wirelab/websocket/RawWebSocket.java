@@ -18,11 +18,11 @@ public final class RawWebSocket implements AutoCloseable {
     public static final String RFC_SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
     public record Frame(boolean fin, int opcode, byte[] payload) {
-        int closeCode() {
+        public int closeCode() {
             return payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : -1;
         }
 
-        String text() {
+        public String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
     }
@@ -42,13 +42,18 @@ public final class RawWebSocket implements AutoCloseable {
     /** Connects and completes a valid opening handshake. */
     public static RawWebSocket open(int port) throws IOException {
         RawWebSocket ws = new RawWebSocket(port);
-        ws.writeAscii("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: " + RFC_SAMPLE_KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
-        String response = ws.readHead();
+        String response = ws.handshake("");
         if (!response.startsWith("HTTP/1.1 101 ")) {
             throw new IOException("expected 101, got " + response);
         }
         return ws;
+    }
+
+    /** Sends a valid upgrade request with {@code extraHeaders} ("Origin: ...\r\n") added; returns the response head. */
+    public String handshake(String extraHeaders) throws IOException {
+        writeAscii("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: " + RFC_SAMPLE_KEY + "\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n");
+        return readHead();
     }
 
     public void writeAscii(String text) throws IOException {
