@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import com.google.gson.JsonObject;
@@ -36,6 +37,11 @@ public final class AddTransaction {
             System.err.println("add-transaction: the transaction must be a JSON object, got " + args[1]);
             System.exit(2);
             return;
+        }
+        if (!transaction.has("id")) {
+            // Each new transaction gets its own id here, where it is made: two genuine
+            // transactions with equal content stay two (see TransactionId).
+            transaction.addProperty("id", UUID.randomUUID().toString());
         }
         JsonObject message = new JsonObject();
         message.addProperty("type", "TRANSACTION");

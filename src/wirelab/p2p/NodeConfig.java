@@ -5,55 +5,99 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 
 /**
  * Everything a node is told at start, read from its folder: {@code .env} and
- * {@code known-peers.json}. Every setting but {@code PORT} has a default, and a value out of
- * range stops the node at start with a message naming the setting, never later.
+ * {@code known-peers.json}. Every setting but {@code PORT} has a default, and a bad value stops
+ * the node at start with a message naming the setting, never later.
  *
  * <pre>
- * PORT=4001                       required: where the WebSocket server listens
- * HOST=localhost                  where to listen: localhost = 127.0.0.1 and ::1 only; 0.0.0.0 exposes it
- * ALLOWED_PEER_HOSTS=loopback     the hosts a HANDSHAKE may make this node dial (see PeerAddresses)
- * MAX_PEERS=100                   outgoing connections, open or being opened, at most
- * MAX_HANDSHAKE_ADDRESSES=100     addresses taken from one HANDSHAKE, at most
+ * PORT=4001                        required: where the WebSocket server listens
+ * HOST=localhost                   where to listen: localhost = 127.0.0.1 and ::1 only; 0.0.0.0 = every interface
+ * MY_ADDRESS=ws://localhost:4001   what other nodes dial to reach this one; required when HOST goes beyond loopback
+ * ALLOWED_PEER_HOSTS=loopback      hosts a HANDSHAKE may make this node dial: names, addresses, CIDR ranges, loopback
+ * ALLOWED_ORIGINS=                 more browser origins that may open a WebSocket here, e.g. http://dash.lan:8080
+ * MAX_PEERS=100                    outgoing connections, open or being opened, at most
+ * MAX_HANDSHAKE_ADDRESSES=100      addresses taken from one HANDSHAKE, at most
+ * MAX_CONNECTIONS=1000             incoming WebSocket connections at most; one more gets 503
+ * PING_INTERVAL_MS=15000           a connection silent this long is pinged, and dropped if silent as long again
  * </pre>
+ *
+ * @param myAddress null means {@code ws://localhost:PORT}, once the port is known
  */
-public record NodeConfig(Path folder, int port, List<String> knownPeers, String host,
-                         Set<String> allowedPeerHosts, int maxPeers, int maxAddressesPerHandshake) {
+public record NodeConfig(Path folder, int port, List<String> knownPeers, String host, String myAddress,
+                         List<String> allowedPeerHosts, List<String> allowedOrigins, int maxPeers,
+                         int maxAddressesPerHandshake, int maxConnections, int pingIntervalMs) {
 
-    /** A node on loopback that dials only loopback peers, at most 100 of them. */
+    /** A node on loopback that dials only loopback peers, with every other setting at its default. */
     public static NodeConfig of(Path folder, int port, List<String> knownPeers) {
-        return new NodeConfig(folder, port, knownPeers, "localhost", Set.of(PeerAddresses.LOOPBACK), 100, 100);
+        return new NodeConfig(folder, port, knownPeers, "localhost", null, List.of(PeerAddresses.LOOPBACK), List.of(),
+                100, 100, 1_000, 15_000);
     }
 
     public NodeConfig withMaxPeers(int maxPeers) {
-        return new NodeConfig(folder, port, knownPeers, host, allowedPeerHosts, maxPeers, maxAddressesPerHandshake);
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxAddressesPerHandshake, maxConnections, pingIntervalMs);
     }
 
-    /** Reads {@code folder/.env} and {@code folder/known-peers.json}; the message of the exception says what is wrong. */
+    public NodeConfig withMaxConnections(int maxConnections) {
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxAddressesPerHandshake, maxConnections, pingIntervalMs);
+    }
+
+    public NodeConfig withPingIntervalMs(int pingIntervalMs) {
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxAddressesPerHandshake, maxConnections, pingIntervalMs);
+    }
+
+    /** Reads {@code folder/.env} and {@code folder/known-peers.json}; the exception's message says what is wrong. */
     public static NodeConfig fromFolder(Path folder) throws IOException {
         Map<String, String> env = readEnv(folder.resolve(".env"));
-        Set<String> allowed = new LinkedHashSet<>();
-        for (String host : env.getOrDefault("ALLOWED_PEER_HOSTS", PeerAddresses.LOOPBACK).split(",")) {
-            allowed.add(host.trim().toLowerCase(Locale.ROOT));
+        int port = envInt(env, "PORT", -1, 1, 65535);
+        String host = env.getOrDefault("HOST", "localhost");
+        String myAddress = env.get("MY_ADDRESS");
+        if (myAddress != null) {
+            String normalized = PeerAddresses.normalize(myAddress);
+            if (normalized == null) {
+                throw new IOException(".env: MY_ADDRESS must be ws://host:port, got '" + myAddress + "'");
+            }
+            myAddress = normalized;
+        } else if (!PeerAddresses.isLoopbackOnly(host)) {
+            throw new IOException(".env: HOST=" + host + " lets other machines reach this node, so it must say how: set "
+                    + "MY_ADDRESS to the address they dial, e.g. MY_ADDRESS=ws://198.18.0.1:" + port
+                    + " (telling other hosts 'localhost' would make them dial themselves)");
         }
-        return new NodeConfig(folder, envInt(env, "PORT", -1, 1, 65535), readKnownPeers(folder.resolve("known-peers.json")),
-                env.getOrDefault("HOST", "localhost"), allowed,
-                envInt(env, "MAX_PEERS", 100, 1, 10_000), envInt(env, "MAX_HANDSHAKE_ADDRESSES", 100, 1, 10_000));
+        List<String> allowedPeerHosts = list(env.getOrDefault("ALLOWED_PEER_HOSTS", PeerAddresses.LOOPBACK));
+        try {
+            PeerAddresses.check(allowedPeerHosts);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(".env: " + e.getMessage(), e);
+        }
+        return new NodeConfig(folder, port, readKnownPeers(folder.resolve("known-peers.json")), host, myAddress,
+                allowedPeerHosts, list(env.getOrDefault("ALLOWED_ORIGINS", "")),
+                envInt(env, "MAX_PEERS", 100, 1, 10_000), envInt(env, "MAX_HANDSHAKE_ADDRESSES", 100, 1, 10_000),
+                envInt(env, "MAX_CONNECTIONS", 1_000, 1, 100_000), envInt(env, "PING_INTERVAL_MS", 15_000, 0, 3_600_000));
     }
 
     /** Only the port, for a client such as {@link AddTransaction} that dials the node and needs nothing else. */
     public static int portOf(Path folder) throws IOException {
         return envInt(readEnv(folder.resolve(".env")), "PORT", -1, 1, 65535);
+    }
+
+    private static List<String> list(String commaSeparated) {
+        List<String> items = new ArrayList<>();
+        for (String item : commaSeparated.split(",")) {
+            if (!item.isBlank()) {
+                items.add(item.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return items;
     }
 
     private static List<String> readKnownPeers(Path file) throws IOException {

@@ -1,8 +1,10 @@
 package wirelab.p2p;
 
+import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -29,15 +31,20 @@ final class OutgoingConnection implements WebSocket.Listener {
     private static final int SEND_TIMEOUT_SECONDS = 5;
 
     final String address;
+    final CatchUp.Session session;   // how messages from this peer are answered: on this connection
     private final PeerNode node;
     private final StringBuilder partial = new StringBuilder();   // a text message arriving in parts
     private final BlockingQueue<String> outbox = new LinkedBlockingQueue<>(OUTBOX_CAPACITY);
     private volatile WebSocket webSocket;
     private volatile Thread sender;
+    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile boolean pingOutstanding;
+    private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
     OutgoingConnection(String address, PeerNode node) {
         this.address = address;
         this.node = node;
+        this.session = new CatchUp.Session(address, this::send);
     }
 
     /** Queues one text message; the sending thread writes them in order. */
@@ -59,6 +66,35 @@ final class OutgoingConnection implements WebSocket.Listener {
         webSocket.abort();
         stopSending();
         node.disconnected(this, why);
+    }
+
+    /**
+     * A connection silent for {@code intervalMs} gets a ping; one still silent a whole interval
+     * after it is dropped: the peer's host is gone without a word.
+     */
+    void checkLiveness(int intervalMs) {
+        long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+        if (silentMs < intervalMs) {
+            return;
+        }
+        if (pingOutstanding) {
+            if (silentMs >= 2L * intervalMs) {
+                log.log(INFO, address + " answered no ping for " + silentMs + " ms; dropped as dead");
+                abort("no answer to ping within " + intervalMs + " ms");
+            }
+            return;
+        }
+        pingOutstanding = true;
+        try {
+            webSocket.sendPing(ByteBuffer.allocate(0));
+        } catch (IllegalStateException e) {
+            // a ping is still being sent: the silence goes on counting
+        }
+    }
+
+    private void heardFrom() {
+        lastHeardNanos = System.nanoTime();
+        pingOutstanding = false;
     }
 
     private void stopSending() {
@@ -93,18 +129,44 @@ final class OutgoingConnection implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        heardFrom();
         partial.append(data);
-        if (partial.length() > PeerNode.MAX_MESSAGE_BYTES) {
-            abort("sent a message over the size limit");
+        messageBytes += utf8Length(data);
+        if (messageBytes > PeerNode.MAX_MESSAGE_BYTES) {   // bytes, as the server counts them, not UTF-16 chars
+            abort("sent a message over the size limit of " + PeerNode.MAX_MESSAGE_BYTES + " bytes");
             return null;
         }
         if (last) {
             String text = partial.toString();
             partial.setLength(0);
-            node.receive(text, address);
+            messageBytes = 0;
+            node.receive(text, session);
         }
         webSocket.request(1);
         return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+        heardFrom();
+        return WebSocket.Listener.super.onPing(webSocket, message);   // which answers with a pong
+    }
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+        heardFrom();
+        webSocket.request(1);
+        return null;
+    }
+
+    /** How many bytes the characters take in UTF-8; a surrogate pair is one 4-byte character. */
+    private static int utf8Length(CharSequence text) {
+        int bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return bytes;
     }
 
     @Override

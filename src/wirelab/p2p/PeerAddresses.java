@@ -1,30 +1,87 @@
 package wirelab.p2p;
 
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
 /**
- * What a peer's address is, and which ones a node may dial. An address is {@code ws://host:port}
- * (the curriculum's form), kept in one canonical spelling so that the same server is never
- * counted twice; a node never dials itself; and a HANDSHAKE can make a node dial only hosts in
- * {@code ALLOWED_PEER_HOSTS}, so that a stranger's HANDSHAKE cannot turn it against other
- * machines.
+ * What a peer's address is, which ones are this node's own, and which ones it may deal with.
+ *
+ * <ul>
+ * <li>An address is {@code ws://host:port} (the curriculum's form), kept in one canonical
+ *     spelling so the same server is never counted twice.
+ * <li>A node's own address is {@code MY_ADDRESS}: what it says in its HANDSHAKE, what others
+ *     dial. It never dials itself under any of its names: that address, {@code localhost} or a
+ *     loopback address with its port, or one of its own interface addresses with its port. Two
+ *     nodes on different hosts may use the same port; they are different nodes.
+ * <li>A HANDSHAKE may make a node dial only hosts in {@code ALLOWED_PEER_HOSTS}: host names,
+ *     single addresses and CIDR ranges ({@code 198.18.0.0/24}, {@code fd00::/8}), and the
+ *     keyword {@code loopback} (localhost, 127.0.0.0/8, ::1), the default. So a stranger's
+ *     HANDSHAKE cannot turn the node against other machines.
+ * <li>A browser page may open a WebSocket to the node only from an origin on such a host, or
+ *     one listed in {@code ALLOWED_ORIGINS} (exactly, e.g. {@code http://dashboard.lan:8080}):
+ *     any other web page the user has open could otherwise write to the network.
+ * </ul>
  */
 final class PeerAddresses {
 
     /** In ALLOWED_PEER_HOSTS: localhost, any 127.x.y.z and [::1]. */
     static final String LOOPBACK = "loopback";
 
-    private final int port;
-    private final String host;
-    private final Set<String> allowedPeerHosts;
+    /** One entry of ALLOWED_PEER_HOSTS: a host name, or an address range (a single address is a range of one). */
+    private record HostRule(String name, byte[] network, int prefixLength) {
+        boolean matches(String host, byte[] address) {
+            if (name != null) {
+                return name.equals(host);
+            }
+            if (address == null || address.length != network.length) {
+                return false;
+            }
+            for (int bit = 0; bit < prefixLength; bit++) {
+                int mask = 0x80 >> (bit % 8);
+                if ((address[bit / 8] & mask) != (network[bit / 8] & mask)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
 
-    PeerAddresses(int port, String host, Set<String> allowedPeerHosts) {
+    private final String myAddress;
+    private final int port;
+    private final String allowedPeerHostsText;
+    private final boolean loopbackAllowed;
+    private final List<HostRule> allowedHosts;
+    private final Set<String> allowedOrigins;
+    private final Set<InetAddress> ownInterfaceAddresses;
+
+    /** Throws IllegalArgumentException naming a bad entry of ALLOWED_PEER_HOSTS. */
+    PeerAddresses(String myAddress, int port, List<String> allowedPeerHosts, List<String> allowedOrigins) {
+        this.myAddress = myAddress;
         this.port = port;
-        this.host = host;
-        this.allowedPeerHosts = allowedPeerHosts;
+        this.allowedPeerHostsText = String.join(",", allowedPeerHosts);
+        this.loopbackAllowed = allowedPeerHosts.contains(LOOPBACK);
+        this.allowedHosts = new ArrayList<>();
+        for (String entry : allowedPeerHosts) {
+            if (!entry.equals(LOOPBACK)) {
+                allowedHosts.add(parseHostRule(entry));
+            }
+        }
+        this.allowedOrigins = new HashSet<>();
+        for (String origin : allowedOrigins) {
+            this.allowedOrigins.add(origin.toLowerCase(Locale.ROOT));
+        }
+        this.ownInterfaceAddresses = interfaceAddresses();
     }
 
     /** "ws://host:port" in canonical form (lower-case host, no trailing slash), or null. */
@@ -44,21 +101,126 @@ final class PeerAddresses {
 
     /** True when a normalized address names this node. */
     boolean isOwn(String address) {
+        if (address.equals(myAddress)) {
+            return true;
+        }
         URI uri = URI.create(address);
-        return uri.getPort() == port && (isLoopback(uri.getHost()) || uri.getHost().equals(host));
+        if (uri.getPort() != port) {
+            return false;
+        }
+        byte[] literal = literalAddress(uri.getHost());
+        return isLoopback(uri.getHost()) || (literal != null && ownInterfaceAddresses.stream()
+                .anyMatch(own -> Arrays.equals(own.getAddress(), literal)));
     }
 
     /** True when a normalized address is on a host this node may dial. */
     boolean isAllowed(String address) {
-        String peerHost = URI.create(address).getHost();
-        return allowedPeerHosts.contains(peerHost) || (allowedPeerHosts.contains(LOOPBACK) && isLoopback(peerHost));
+        return isAllowedHost(URI.create(address).getHost());
     }
 
-    Set<String> allowedPeerHosts() {
-        return allowedPeerHosts;
+    /**
+     * True when a browser page from {@code origin} (an Origin header: scheme://host[:port]) may
+     * open a WebSocket here: its host is loopback or in ALLOWED_PEER_HOSTS, or the origin is
+     * listed in ALLOWED_ORIGINS.
+     */
+    boolean isAllowedOrigin(String origin) {
+        if (allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
+            return true;
+        }
+        try {
+            String host = new URI(origin).getHost();
+            return host != null && (isLoopback(host.toLowerCase(Locale.ROOT)) || isAllowedHost(host.toLowerCase(Locale.ROOT)));
+        } catch (URISyntaxException e) {
+            return false;   // "null" (a file:// page or a sandbox) and anything unreadable
+        }
+    }
+
+    String allowedPeerHosts() {
+        return allowedPeerHostsText;
+    }
+
+    private boolean isAllowedHost(String host) {
+        if (loopbackAllowed && isLoopback(host)) {
+            return true;
+        }
+        byte[] literal = literalAddress(host);
+        return allowedHosts.stream().anyMatch(rule -> rule.matches(host, literal));
     }
 
     static boolean isLoopback(String host) {
-        return host.equals("localhost") || host.equals("[::1]") || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+        if (host.equals("localhost")) {
+            return true;
+        }
+        byte[] literal = literalAddress(host);
+        try {
+            return literal != null && InetAddress.getByAddress(literal).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** The bytes of an IPv4 or IPv6 literal ("[::1]" too), or null for a host name. Never asks DNS. */
+    static byte[] literalAddress(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        boolean ipv4 = bare.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+        boolean ipv6 = bare.contains(":") && bare.matches("[0-9a-fA-F:.]+");
+        if (!ipv4 && !ipv6) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(bare).getAddress();   // a literal: parsed, not looked up
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** Throws IllegalArgumentException naming the first entry that is neither a host, an address, a range nor "loopback". */
+    static void check(List<String> allowedPeerHosts) {
+        allowedPeerHosts.stream().filter(entry -> !entry.equals(LOOPBACK)).forEach(PeerAddresses::parseHostRule);
+    }
+
+    private static HostRule parseHostRule(String entry) {
+        int slash = entry.indexOf('/');
+        String host = slash < 0 ? entry : entry.substring(0, slash);
+        byte[] address = literalAddress(host);
+        if (address == null) {
+            if (slash >= 0 || !host.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?")) {
+                throw new IllegalArgumentException("ALLOWED_PEER_HOSTS: '" + entry + "' is not a host name, an address, "
+                        + "a CIDR range such as 198.18.0.0/24 or fd00::/8, or the word loopback");
+            }
+            return new HostRule(host, null, 0);
+        }
+        int bits = address.length * 8;
+        int prefix = bits;
+        if (slash >= 0) {
+            try {
+                prefix = Integer.parseInt(entry.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                prefix = -1;
+            }
+            if (prefix < 0 || prefix > bits) {
+                throw new IllegalArgumentException("ALLOWED_PEER_HOSTS: '" + entry + "' needs a prefix length from 0 to "
+                        + bits + " after the /");
+            }
+        }
+        return new HostRule(null, address, prefix);
+    }
+
+    /** Every address of this machine's network interfaces (in this network namespace). */
+    private static Set<InetAddress> interfaceAddresses() {
+        Set<InetAddress> addresses = new HashSet<>();
+        try {
+            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                addresses.addAll(Collections.list(nic.getInetAddresses()));
+            }
+        } catch (SocketException e) {
+            // no interfaces to list: only the names above count as our own
+        }
+        return addresses;
+    }
+
+    /** True when listening on {@code host} keeps the node on this machine: localhost or a loopback address. */
+    static boolean isLoopbackOnly(String host) {
+        return isLoopback(host.toLowerCase(Locale.ROOT));
     }
 }

@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,6 +24,7 @@ import java.util.function.Supplier;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -63,9 +63,10 @@ public final class PeerNode implements AutoCloseable {
 
     private final NodeConfig config;
     private final TransactionPool pool;
+    private final CatchUp catchUp;
     private WebSocketServer server;
-    private PeerAddresses addresses;
-    private String myAddress;   // ws://localhost:PORT, known once the server listens
+    private volatile PeerAddresses addresses;
+    private String myAddress;   // MY_ADDRESS, or ws://localhost:PORT once the server listens
 
     // The curriculum's two collections, guarded by peersLock so that "not connected and not
     // attempting" and "now attempting" happen as one step.
@@ -87,20 +88,27 @@ public final class PeerNode implements AutoCloseable {
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
         this.pool = pool;
+        this.catchUp = new CatchUp(pool);
     }
 
     /** Loads the transaction pool, listens on the port, then dials every known peer. */
     public static PeerNode start(NodeConfig config) throws IOException {
         PeerNode node = new PeerNode(config, TransactionPool.load(config.folder().resolve("transactions.json")));
         MeshView view = new MeshView(node);
-        node.server = WebSocketServer.start(
-                WebSocketServer.Options.onPort(config.port()).withHost(config.host()).withMaxMessageBytes(MAX_MESSAGE_BYTES),
+        node.server = WebSocketServer.start(WebSocketServer.Options.onPort(config.port()).withHost(config.host())
+                        .withMaxMessageBytes(MAX_MESSAGE_BYTES).withMaxConnections(config.maxConnections())
+                        .withOriginAllowed(origin -> node.addresses.isAllowedOrigin(origin))
+                        .withPingIntervalMs(config.pingIntervalMs()),
                 node.incoming, view::answer);
-        node.myAddress = "ws://localhost:" + node.server.port();
-        node.addresses = new PeerAddresses(node.server.port(), config.host(), config.allowedPeerHosts());
+        node.myAddress = config.myAddress() != null ? config.myAddress() : "ws://localhost:" + node.server.port();
+        node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
-                + (config.host().equals("localhost") ? " (loopback only; HOST=0.0.0.0 in .env exposes it)" : "") + " with "
-                + node.pool.count() + " transactions in its pool; live view at http://localhost:" + node.server.port() + "/");
+                + (PeerAddresses.isLoopbackOnly(config.host()) ? " (loopback only; HOST=0.0.0.0 and MY_ADDRESS in .env expose it)" : "")
+                + " with " + node.pool.count() + " transactions in its pool; live view at "
+                + node.myAddress.replaceFirst("^ws:", "http:") + "/");
+        if (config.pingIntervalMs() > 0) {
+            Thread.ofVirtual().name("peer-keep-alive").start(node::keepAlive);
+        }
         for (String knownPeer : config.knownPeers()) {
             String address = PeerAddresses.normalize(knownPeer);
             if (address != null) {
@@ -134,6 +142,11 @@ public final class PeerNode implements AutoCloseable {
 
     public int transactionCount() {
         return pool.count();
+    }
+
+    /** Bytes this node has sent to bring peers up to date (catch-up messages and the transactions they asked for). */
+    public long catchUpBytesSent() {
+        return catchUp.bytesSent();
     }
 
     /** Leaves the network politely: close frames to every peer, then stop listening. */
@@ -237,6 +250,7 @@ public final class PeerNode implements AutoCloseable {
         handshakeData.add(myAddress);
         connection.send(message("HANDSHAKE", gson.toJsonTree(handshakeData)));
         log.log(INFO, "connected to " + connection.address + "; sent HANDSHAKE " + handshakeData);
+        catchUp.start(connection.session);   // after the HANDSHAKE, which stays the first message
     }
 
     /** The outgoing connection closed or failed: the address leaves connectedAddresses. */
@@ -244,6 +258,24 @@ public final class PeerNode implements AutoCloseable {
         if (underPeersLock(() -> connectedAddresses.remove(connection.address, connection))) {
             log.log(INFO, "connection to " + connection.address + " closed (" + why + ")");
             retryIfKnownPeer(connection.address);
+        }
+    }
+
+    /**
+     * Outgoing connections are pinged too: a peer whose host crashed or lost its network sends
+     * neither FIN nor RST, and without this it would stay in connectedAddresses, and in our
+     * HANDSHAKEs, forever.
+     */
+    private void keepAlive() {
+        while (running) {
+            try {
+                Thread.sleep(Math.max(1, config.pingIntervalMs() / 2));
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (OutgoingConnection connection : outgoingSnapshot()) {
+                connection.checkLiveness(config.pingIntervalMs());
+            }
         }
     }
 
@@ -262,17 +294,39 @@ public final class PeerNode implements AutoCloseable {
 
     // --- incoming connections: anyone may connect and send us messages ----------------------
 
+    // Each incoming connection has its catch-up session, for the steps a dialer asks of us.
+    private final Map<IncomingConnection, CatchUp.Session> incomingSessions = new ConcurrentHashMap<>();
+
     private final WebSocketServer.Listener incoming = new WebSocketServer.Listener() {
         @Override
+        public void onOpen(IncomingConnection connection) {
+            incomingSessions.put(connection, new CatchUp.Session("incoming " + connection, text -> {
+                try {
+                    connection.send(text);
+                } catch (IOException e) {
+                    log.log(INFO, "could not answer incoming " + connection + ": " + e.getMessage());
+                }
+            }));
+        }
+
+        @Override
         public void onText(IncomingConnection connection, String text) {
-            receive(text, "incoming " + connection);
+            CatchUp.Session session = incomingSessions.get(connection);
+            if (session != null) {
+                receive(text, session);
+            }
+        }
+
+        @Override
+        public void onClose(IncomingConnection connection, int code, String reason) {
+            incomingSessions.remove(connection);
         }
     };
 
     // --- the messages -------------------------------------------------------------------------
 
-    /** Every message from every connection, in or out, comes through here. */
-    void receive(String text, String from) {
+    /** Every message from every connection, in or out, comes through here, parsed once. */
+    void receive(String text, CatchUp.Session from) {
         JsonObject message;
         try {
             JsonElement parsed = JsonParser.parseString(text);
@@ -301,14 +355,16 @@ public final class PeerNode implements AutoCloseable {
                             + abbreviate(String.valueOf(data)));
                     return;
                 }
-                receiveTransaction(data.getAsJsonObject(), from);
+                receiveTransaction(data.getAsJsonObject(), text, from);
             }
-            default -> log.log(WARNING, "ignored a message from " + from + ": unknown type " + abbreviate(typeName)
-                    + " (expected HANDSHAKE or TRANSACTION)");
+            case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> catchUp.receive(from, typeName, data == null ? JsonNull.INSTANCE : data);
+            // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
+            default -> log.log(INFO, "ignored a message from " + from + ": unknown type " + abbreviate(typeName)
+                    + " (this node speaks HANDSHAKE, TRANSACTION and the SYNC messages of catch-up)");
         }
     }
 
-    private void receiveHandshake(JsonArray addresses, String from) {
+    private void receiveHandshake(JsonArray addresses, CatchUp.Session from) {
         log.log(INFO, "HANDSHAKE from " + from + ": " + abbreviate(addresses.toString()));
         int limit = config.maxAddressesPerHandshake();
         if (addresses.size() > limit) {
@@ -325,34 +381,30 @@ public final class PeerNode implements AutoCloseable {
     }
 
     /**
-     * Stores the transaction, then passes it to every connected node. Gossip meets itself
-     * coming back: in a full mesh every node hears each transaction from every other. So each
-     * transaction carries an {@code id}; a node stores and passes on only ids it has not seen,
-     * which stops the loop after one round. The id comes from whoever made the transaction or,
-     * when it has none (as from the curriculum's add-transaction.js), from the first node that
-     * receives it: a random UUID, added to the transaction before it is stored or passed on, so
-     * every copy carries the same one. Ids live in transactions.json with the transactions, so
-     * a node that restarts still knows what it has already stored.
+     * Stores the transaction, then passes the message on, as it came, to every node we are
+     * connected to. Gossip meets itself coming back: in a full mesh every node hears each
+     * transaction from every other. So each transaction has an id ({@link TransactionId}: its
+     * own id field, else one every node derives alike from its content); a node stores and
+     * passes on only ids it has not stored, which stops the loop after one round. The ids are
+     * read back from transactions.json, so a node that restarts still knows what it stored.
+     * The message goes on unchanged, byte for byte: a curriculum node compares transactions by
+     * content, and would store a changed copy again.
      */
-    private void receiveTransaction(JsonObject transaction, String from) {
-        // the object was parsed from this message alone, so adding the id to it in place is safe
-        JsonElement idElement = transaction.get("id");
-        if (idElement == null) {
-            transaction.addProperty("id", UUID.randomUUID().toString());
-        } else if (!idElement.isJsonPrimitive() || idElement.getAsString().isEmpty() || idElement.getAsString().length() > 200) {
-            log.log(WARNING, "ignored a TRANSACTION from " + from + ": its id must be a string or number of 1 to 200 characters, got "
-                    + abbreviate(idElement.toString()));
+    private void receiveTransaction(JsonObject transaction, String messageText, CatchUp.Session from) {
+        String id;
+        try {
+            id = TransactionId.of(transaction);
+        } catch (IllegalArgumentException e) {
+            log.log(WARNING, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;
         }
-        String id = transaction.get("id").getAsString();
-        if (!pool.store(id, transaction)) {
+        if (pool.contains(id) || !pool.store(id, gson.toJson(transaction))) {
             log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
             return;
         }
         List<OutgoingConnection> peers = outgoingSnapshot();
-        String message = message("TRANSACTION", transaction);
         for (OutgoingConnection peer : peers) {
-            peer.send(message);
+            peer.send(messageText);
         }
         log.log(INFO, "stored transaction " + id + " from " + from + "; passed it to " + peers.size() + " peers");
     }

@@ -1,17 +1,24 @@
 package wirelab.p2p;
 
+import static java.lang.System.Logger.Level.WARNING;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -21,110 +28,172 @@ import wirelab.AtomicFile;
 
 /**
  * A node's transaction pool: every transaction it stored, in the order it stored them, kept in
- * {@code transactions.json} as a JSON array, one transaction a line. {@link PeerNode} decides
- * what to store; this file makes "stored" mean something:
+ * {@code transactions.json} as a JSON array with one transaction a line:
  *
+ * <pre>
+ * [
+ * {"id":"tx-1","from":"alice","to":"bob","amount":5},
+ * {"from":"carol","to":"dave","amount":7}
+ * ]
+ * </pre>
+ *
+ * {@link PeerNode} decides what to store; this file makes "stored" mean something:
  * <ul>
- * <li>each transaction's {@code id} is stored once, even across restarts, since the ids are read
- *     back from the file;
- * <li>a transaction counts as stored only once the file holding it is on disk;
- * <li>the file is rewritten whole through {@link AtomicFile} (temp file, fsync, atomic rename),
- *     so a node killed at any moment leaves valid JSON.
+ * <li>each transaction is stored once, by its id ({@link TransactionId}), even across restarts;
+ * <li>a transaction counts as stored only once it is on disk: {@link #store} returns after the
+ *     fsync;
+ * <li>storing costs the size of the new transactions, not of the pool: they are appended in
+ *     place of the closing {@code "\n]\n"}, which is written again after them. Transactions that
+ *     arrive while one append is under way share the next one (one write, one fsync).
  * </ul>
+ *
+ * What a crash can leave: an append cut short, so the file ends in a line that is half a
+ * transaction and has no closing bracket. Every line before it was fsynced whole. On start,
+ * {@link #load} keeps every whole line, drops the cut one (it was never reported as stored),
+ * and writes the file back whole through {@link AtomicFile}, so the node starts from valid JSON.
+ *
+ * <p>For catch-up ({@link CatchUp}) the pool also keeps a digest of its ids: each id's SHA-256
+ * puts it in one of 256 buckets (its first byte) and adds its next 8 bytes to that bucket's
+ * digest by XOR. Two pools with the same ids have the same digests; XOR makes adding an id one
+ * step, whatever the pool's size.
  */
 final class TransactionPool {
 
-    private static final Gson gson = new Gson();
+    private static final System.Logger log = System.getLogger("peer-node");
+    static final int BUCKETS = 256;
+    private static final String EMPTY_FILE = "[\n]\n";
+    private static final String CLOSING = "\n]\n";
 
     private final Path file;
-    /** Each transaction as its JSON text, serialized once when it arrives: writing the file only joins them. */
-    private final List<String> transactions = new ArrayList<>();
-    private final Set<String> ids = new HashSet<>();
-    private int storedCount;   // the first storedCount transactions are on disk
-    private final ReentrantLock poolLock = new ReentrantLock();
-    private final ReentrantLock fileLock = new ReentrantLock();
+    private final ReentrantLock poolLock = new ReentrantLock();   // guards everything below but the file
+    private final ReentrantLock fileLock = new ReentrantLock();   // one append at a time
+    private final List<String> ids = new ArrayList<>();           // in the order stored
+    private final Map<String, String> transactionById = new HashMap<>();   // each as one line of JSON
+    private final List<Set<String>> idsByBucket = new ArrayList<>();
+    private final long[] bucketDigests = new long[BUCKETS];
+    private int storedCount;   // the first storedCount ids are on disk
+    private long fileLength;   // bytes of the file as last fsynced, ending in the closing bracket
 
     private TransactionPool(Path file) {
         this.file = file;
+        for (int i = 0; i < BUCKETS; i++) {
+            idsByBucket.add(new HashSet<>());
+        }
     }
 
-    /** The pool in {@code file}, or an empty one when there is no file yet. */
+    /** The pool in {@code file}, repaired if a crash cut its last append short; an empty one when there is no file. */
     static TransactionPool load(Path file) throws IOException {
         TransactionPool pool = new TransactionPool(file);
-        if (!Files.exists(file)) {
-            return pool;
-        }
-        JsonElement parsed;
-        try {
-            parsed = JsonParser.parseString(Files.readString(file));
-        } catch (JsonParseException e) {
-            throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
-        }
-        if (parsed.isJsonNull()) {
-            return pool;   // an empty file
-        }
-        if (!parsed.isJsonArray()) {
-            throw new IOException(file + " must hold a JSON array of transactions");
-        }
-        for (JsonElement element : parsed.getAsJsonArray()) {
-            if (element.isJsonObject()) {
-                JsonObject transaction = element.getAsJsonObject();
-                pool.transactions.add(gson.toJson(transaction));
-                JsonElement id = transaction.get("id");
-                if (id != null && id.isJsonPrimitive()) {
-                    pool.ids.add(id.getAsString());
-                }
+        AtomicFile.removeStaleTemps(file);   // what a node killed mid-rewrite left beside it
+        String text = Files.exists(file) ? Files.readString(file) : "";
+        List<JsonObject> transactions = parseOrRepair(file, text);
+        for (JsonObject transaction : transactions) {
+            String json = transaction.toString();
+            String id;
+            try {
+                id = TransactionId.of(transaction);
+            } catch (IllegalArgumentException e) {
+                log.log(WARNING, file + ": dropped a transaction with no usable id (" + e.getMessage() + ")");
+                continue;
             }
+            pool.add(id, json);
         }
-        pool.storedCount = pool.transactions.size();
+        pool.storedCount = pool.ids.size();
+        byte[] canonical = pool.fileText().getBytes(StandardCharsets.UTF_8);
+        if (!new String(canonical, StandardCharsets.UTF_8).equals(text)) {   // new, repaired, or written by hand
+            AtomicFile.write(file, out -> out.write(canonical));
+        }
+        pool.fileLength = canonical.length;
         return pool;
     }
 
+    private static List<JsonObject> parseOrRepair(Path file, String text) throws IOException {
+        List<JsonObject> transactions = new ArrayList<>();
+        if (text.isBlank()) {
+            return transactions;
+        }
+        try {
+            JsonElement parsed = JsonParser.parseString(text);
+            if (!parsed.isJsonArray()) {
+                throw new IOException(file + " must hold a JSON array of transactions");
+            }
+            for (JsonElement element : parsed.getAsJsonArray()) {
+                if (element.isJsonObject()) {
+                    transactions.add(element.getAsJsonObject());
+                }
+            }
+            return transactions;
+        } catch (JsonParseException e) {
+            // a cut-short append: keep the whole lines, drop the rest
+        }
+        String[] lines = text.split("\n", -1);
+        if (!lines[0].equals("[")) {
+            throw new IOException(file + " is not valid JSON, and not a pool this node wrote (its first line is not '['); "
+                    + "move it away to start with an empty pool");
+        }
+        int kept = 1;
+        for (; kept < lines.length; kept++) {
+            String line = lines[kept].endsWith(",") ? lines[kept].substring(0, lines[kept].length() - 1) : lines[kept];
+            try {
+                transactions.add(JsonParser.parseString(line).getAsJsonObject());
+            } catch (RuntimeException e) {
+                break;
+            }
+        }
+        int droppedChars = String.join("\n", Arrays.copyOfRange(lines, kept, lines.length)).length();
+        log.log(WARNING, file + " ended in an append cut short by a crash: kept " + transactions.size()
+                + " whole transactions, dropped the unfinished rest (" + droppedChars + " characters)");
+        return transactions;
+    }
+
     /**
-     * Adds the transaction and returns once the file holding it is on disk; false if its id is
-     * already in the pool. Transactions that arrive while one write is under way share the
-     * next write, so a burst costs a few writes, not one each.
+     * Adds the transaction (its JSON text, one line) and returns once it is on disk; false if
+     * its id is already in the pool.
      */
-    boolean store(String id, JsonObject transaction) {
-        String transactionJson = gson.toJson(transaction);
+    boolean store(String id, String transactionJson) {
         int position;
         poolLock.lock();
         try {
-            if (!ids.add(id)) {
+            if (transactionById.containsKey(id)) {
                 return false;
             }
-            transactions.add(transactionJson);
-            position = transactions.size();
+            add(id, transactionJson);
+            position = ids.size();
         } finally {
             poolLock.unlock();
         }
         fileLock.lock();
         try {
-            String json;
-            int count;
+            List<String> batch;
             poolLock.lock();
             try {
-                if (storedCount >= position) {
-                    return true;   // the write before ours, which waited for the file, took ours along
+                if (!transactionById.containsKey(id)) {
+                    throw new IOException("an earlier append failed and took this transaction with it");
                 }
-                json = "[\n" + String.join(",\n", transactions) + "\n]\n";
-                count = transactions.size();
+                if (storedCount >= position) {
+                    return true;   // the append before ours, which waited for the file, took ours along
+                }
+                batch = new ArrayList<>();
+                for (String each : ids.subList(storedCount, ids.size())) {
+                    batch.add(transactionById.get(each));
+                }
             } finally {
                 poolLock.unlock();
             }
-            AtomicFile.write(file, out -> out.write(json.getBytes(StandardCharsets.UTF_8)));
+            append(batch);
             poolLock.lock();
             try {
-                storedCount = count;
+                storedCount += batch.size();
             } finally {
                 poolLock.unlock();
             }
             return true;
         } catch (IOException e) {
             poolLock.lock();
-            try {   // not on disk, so not stored: a later copy of it may try again
-                transactions.remove(transactionJson);
-                ids.remove(id);
+            try {   // not on disk, so not stored: a later copy of each may try again
+                while (ids.size() > storedCount) {
+                    removeLast();
+                }
             } finally {
                 poolLock.unlock();
             }
@@ -134,11 +203,83 @@ final class TransactionPool {
         }
     }
 
+    /**
+     * Writes the batch where the closing bracket stood, the bracket after it, then forces it to
+     * disk. If that fails half-way (a full disk), the file is cut back to where it was and the
+     * bracket written again, so the next append starts from a valid file.
+     */
+    private void append(List<String> batch) throws IOException {
+        boolean wasEmpty = storedCount == 0;
+        String text = (wasEmpty ? "" : ",\n") + String.join(",\n", batch) + CLOSING;
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        String closing = wasEmpty ? "]\n" : CLOSING;
+        long start = fileLength - closing.length();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            try {
+                for (long position = start; bytes.hasRemaining(); ) {
+                    position += channel.write(bytes, position);
+                }
+                channel.force(false);   // fdatasync: the data, and the new length with it
+                fileLength = start + bytes.limit();
+            } catch (IOException e) {
+                channel.truncate(start);
+                channel.write(ByteBuffer.wrap(closing.getBytes(StandardCharsets.UTF_8)), start);
+                channel.force(false);
+                throw e;
+            }
+        }
+    }
+
+    private void add(String id, String transactionJson) {
+        ids.add(id);
+        transactionById.put(id, transactionJson);
+        byte[] hash = TransactionId.sha256(id);
+        int bucket = hash[0] & 0xFF;
+        idsByBucket.get(bucket).add(id);
+        bucketDigests[bucket] ^= ByteBuffer.wrap(hash, 1, 8).getLong();
+    }
+
+    private void removeLast() {
+        String id = ids.remove(ids.size() - 1);
+        transactionById.remove(id);
+        byte[] hash = TransactionId.sha256(id);
+        int bucket = hash[0] & 0xFF;
+        idsByBucket.get(bucket).remove(id);
+        bucketDigests[bucket] ^= ByteBuffer.wrap(hash, 1, 8).getLong();   // XOR undoes itself
+    }
+
+    private String fileText() {
+        return ids.isEmpty() ? EMPTY_FILE
+                : "[\n" + String.join(",\n", ids.stream().map(transactionById::get).toList()) + CLOSING;
+    }
+
+    // --- what the node and catch-up ask --------------------------------------------------------
+
+    boolean contains(String id) {
+        poolLock.lock();
+        try {
+            return transactionById.containsKey(id);
+        } finally {
+            poolLock.unlock();
+        }
+    }
+
+    /** The transaction's JSON text, or null when the pool does not hold it. */
+    String transactionJson(String id) {
+        poolLock.lock();
+        try {
+            return transactionById.get(id);
+        } finally {
+            poolLock.unlock();
+        }
+    }
+
     /** The stored transactions, in the order they were stored. */
     List<JsonObject> transactions() {
         poolLock.lock();
         try {
-            return transactions.subList(0, storedCount).stream().map(t -> JsonParser.parseString(t).getAsJsonObject()).toList();
+            return ids.subList(0, storedCount).stream()
+                    .map(id -> JsonParser.parseString(transactionById.get(id)).getAsJsonObject()).toList();
         } finally {
             poolLock.unlock();
         }
@@ -151,5 +292,30 @@ final class TransactionPool {
         } finally {
             poolLock.unlock();
         }
+    }
+
+    /** A copy of the 256 bucket digests. */
+    long[] bucketDigests() {
+        poolLock.lock();
+        try {
+            return bucketDigests.clone();
+        } finally {
+            poolLock.unlock();
+        }
+    }
+
+    /** The ids in one bucket. */
+    Set<String> idsInBucket(int bucket) {
+        poolLock.lock();
+        try {
+            return Set.copyOf(idsByBucket.get(bucket));
+        } finally {
+            poolLock.unlock();
+        }
+    }
+
+    /** Which bucket an id belongs to: the first byte of its SHA-256. */
+    static int bucketOf(String id) {
+        return TransactionId.sha256(id)[0] & 0xFF;
     }
 }

@@ -11,7 +11,7 @@ import java.util.Locale;
  * {@code make bench}: the figures behind every performance claim in the README. Each figure is
  * measured at least three times after a warm-up and printed as min / median; each run checks
  * its own result (complete output, exactly-once delivery) and a wrong result fails the bench.
- * A slow result is only a figure. {@code make bench ARGS="exchange websocket mesh"} runs a part.
+ * A slow result is only a figure. {@code make bench ARGS="exchange websocket mesh catch-up"} runs a part.
  */
 public final class Bench {
 
@@ -69,7 +69,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        List<String> parts = args.length == 0 ? List.of("exchange", "websocket", "mesh") : List.of(args);
+        List<String> parts = args.length == 0 ? List.of("exchange", "websocket", "mesh", "catch-up") : List.of(args);
         long started = System.nanoTime();
         System.out.println("wirelab bench on " + machine());
         if (parts.contains("exchange")) {
@@ -77,6 +77,9 @@ public final class Bench {
         }
         if (parts.contains("websocket")) {
             WebSocketBench.run();
+        }
+        if (parts.contains("catch-up")) {
+            MeshBench.catchUp();
         }
         if (parts.contains("mesh")) {
             MeshBench.run();

@@ -94,20 +94,96 @@ final class MeshBench {
     }
 
     /**
+     * Catch-up: a node that was down while 1,000 transactions went round, timed from its restart
+     * to holding all of them; and the bytes two nodes already in sync at 10,000 transactions
+     * send each other when they connect again.
+     */
+    static void catchUp() throws Exception {
+        System.out.println("catch-up");
+        Path root = Files.createTempDirectory("bench-catch-up");
+        HttpClient http = HttpClient.newHttpClient();   // shut down, not closed: close() would wait for its sockets
+        try {
+            catchUp(root, http);
+        } finally {
+            http.shutdownNow();
+        }
+    }
+
+    private static void catchUp(Path root, HttpClient http) throws Exception {
+        double[] catchUpMs = new double[Bench.REPEATS];
+        for (int round = 0; round <= Bench.REPEATS; round++) {   // the first is a warm-up
+            Path folder = root.resolve("missed-" + round);
+            List<Integer> ports = freePorts(3);
+            PeerNode first = startNode(folder, ports.get(0), List.of());
+            PeerNode second = startNode(folder, ports.get(1), List.of(first.address()));
+            PeerNode third = startNode(folder, ports.get(2), List.of(first.address()));
+            List<PeerNode> all = new ArrayList<>(List.of(first, second, third));
+            try {
+                await(() -> third.connectedAddresses().size() == 2 && first.connectedAddresses().size() == 2, 10, "three meshed");
+                third.close();
+                all.remove(third);
+                sendMany(http, first, 1_000, "missed-" + round);
+                await(() -> second.transactionCount() == 1_000, 60, "the live nodes storing 1,000");
+                long started = System.nanoTime();
+                PeerNode back = startNode(folder, ports.get(2), List.of(first.address()));
+                all.add(back);
+                await(() -> back.transactionCount() == 1_000, 30, "the returning node holding all 1,000");
+                if (round > 0) {
+                    catchUpMs[round - 1] = (System.nanoTime() - started) / 1e6;
+                }
+            } finally {
+                all.forEach(PeerNode::close);
+            }
+        }
+        Bench.record("a node that missed 1,000: restart -> holds them all", "ms", catchUpMs, "< 1 s", true, 1_000);
+
+        Path folder = root.resolve("in-sync");
+        List<Integer> ports = freePorts(2);
+        PeerNode first = startNode(folder, ports.get(0), List.of());
+        PeerNode firstSecond = startNode(folder, ports.get(1), List.of(first.address()));
+        PeerNode second = firstSecond;
+        try {
+            await(() -> firstSecond.connectedAddresses().size() == 1 && first.connectedAddresses().size() == 1, 10, "two meshed");
+            sendMany(http, first, 10_000, "held");
+            await(() -> firstSecond.transactionCount() == 10_000, 120, "both holding 10,000");
+            double[] bytes = new double[Bench.REPEATS];
+            for (int i = 0; i < Bench.REPEATS; i++) {
+                second.close();
+                long before = first.catchUpBytesSent();
+                second = startNode(folder, ports.get(1), List.of(first.address()));
+                PeerNode again = second;
+                await(() -> again.connectedAddresses().size() == 1 && first.connectedAddresses().size() == 1, 10, "met again");
+                Thread.sleep(200);   // any answer to the SYNCs would have come by now
+                bytes[i] = first.catchUpBytesSent() - before + again.catchUpBytesSent();
+                Bench.check(again.transactionCount() == 10_000, "still 10,000 after meeting again");
+            }
+            Bench.record("two nodes in sync at 10,000 meet again: catch-up bytes", "bytes", bytes, "< 1 KB", true, 1_024);
+        } finally {
+            first.close();
+            second.close();
+        }
+    }
+
+    private static PeerNode startNode(Path root, int port, List<String> known) throws Exception {
+        return PeerNode.start(NodeConfig.of(Files.createDirectories(root.resolve("node-" + port)), port, known));
+    }
+
+    /** n transactions to one node over one connection, as fast as it takes them. */
+    private static void sendMany(HttpClient http, PeerNode node, int n, String prefix) throws Exception {
+        WebSocket entry = http.newWebSocketBuilder().buildAsync(URI.create(node.address()), new WebSocket.Listener() { })
+                .get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < n; i++) {
+            send(entry, prefix + "-" + i);
+        }
+        entry.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+    }
+
+    /**
      * Starts the nodes on free ports, node i knowing nodes i-1 and i-2 (so node 0 and 1 know
      * nodes that start after them, and must try again); returns once it is a full mesh.
      */
     private static List<PeerNode> formMesh(Path root) throws Exception {
-        // Ports below the kernel's ephemeral range (32768 and up here): a port picked with port 0
-        // can be taken, before its node binds it, by one of the thousands of outgoing connections.
-        List<Integer> ports = new ArrayList<>();
-        for (int port = 20_000 + new java.util.Random().nextInt(10_000); ports.size() < NODES; port++) {
-            try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                ports.add(probe.getLocalPort());
-            } catch (java.io.IOException taken) {
-                // in use: try the next one
-            }
-        }
+        List<Integer> ports = freePorts(NODES);
         List<PeerNode> mesh = new ArrayList<>();
         for (int i = 0; i < NODES; i++) {
             List<String> known = List.of("ws://localhost:" + ports.get((i + NODES - 1) % NODES),
@@ -116,6 +192,22 @@ final class MeshBench {
         }
         await(() -> mesh.stream().allMatch(node -> node.connectedAddresses().size() == NODES - 1), 60, "a full mesh");
         return mesh;
+    }
+
+    /**
+     * Ports below the kernel's ephemeral range (32768 and up here): a port picked with port 0
+     * can be taken, before its node binds it, by one of the thousands of outgoing connections.
+     */
+    private static List<Integer> freePorts(int n) {
+        List<Integer> ports = new ArrayList<>();
+        for (int port = 20_000 + new java.util.Random().nextInt(10_000); ports.size() < n; port++) {
+            try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                ports.add(probe.getLocalPort());
+            } catch (java.io.IOException taken) {
+                // in use: try the next one
+            }
+        }
+        return ports;
     }
 
     private static void send(WebSocket entry, String id) throws Exception {

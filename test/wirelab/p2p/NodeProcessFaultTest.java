@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /**
@@ -97,6 +98,61 @@ class NodeProcessFaultTest {
         awaitRejoined(address, a, b, dir.resolve("victim-last.log"));
     }
 
+    /**
+     * Fourteen bytes of frame header may promise a mebibyte. 3,000 connections each promising
+     * one and sending nothing more must not make the node hold 3 GB: its memory follows the
+     * bytes that arrived. Meanwhile a normal client is served and /status answers.
+     */
+    @Test
+    void threeThousandConnectionsEachPromisingAMebibyteLeaveANodeProcessUnder512MB() throws Exception {
+        int port = PeerNodeTest.freePort();
+        Path folder = Files.createDirectories(dir.resolve("flooded"));
+        Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS=4000\n");
+        Path log = dir.resolve("flooded.log");
+        process = new ProcessBuilder("scripts/run-node.sh", folder.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        PeerNodeTest.awaitTrue(() -> httpStatus("ws://localhost:" + port).contains("transactionCount"), "the node is up");
+
+        List<RawWebSocket> flood = new ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<RawWebSocket>> opening = new ArrayList<>();
+            for (int i = 0; i < 3_000; i++) {
+                opening.add(threads.submit(() -> {
+                    RawWebSocket raw = RawWebSocket.open(port);
+                    raw.sendFrame(0x81, true, new byte[0], 1 << 20);   // a header declaring 1 MiB, then nothing
+                    return raw;
+                }));
+            }
+            for (var each : opening) {
+                flood.add(each.get());
+            }
+        }
+        try {
+            Thread.sleep(1_000);   // let the node take in all 3,000 headers
+            long rssMb = residentMb(process.pid());
+            assertTrue(rssMb < 512, "the node holds " + rssMb + " MB resident with 3,000 promised mebibytes");
+            assertTrue(httpStatus("ws://localhost:" + port).contains("\"transactionCount\":0"), "/status answers meanwhile");
+            JdkClient normal = JdkClient.connect("ws://localhost:" + port);
+            normal.send("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"during-the-flood\"}}");
+            PeerNodeTest.awaitTrue(() -> httpStatus("ws://localhost:" + port).contains("\"transactionCount\":1"),
+                    "a normal client's transaction is stored meanwhile");
+        } finally {
+            for (RawWebSocket raw : flood) {
+                raw.close();
+            }
+        }
+    }
+
+    /** VmRSS of a process, from /proc (Linux). */
+    static long residentMb(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+            }
+        }
+        throw new IOException("no VmRSS in /proc/" + pid + "/status");
+    }
+
     /** Both in-process nodes are connected to the process, and it to both of them. */
     private static void awaitRejoined(String address, PeerNode a, PeerNode b, Path log) throws Exception {
         try {
@@ -136,13 +192,24 @@ class NodeProcessFaultTest {
         return ids;
     }
 
+    /**
+     * The ids the node will start with: the file as the kill left it, read the way the node reads
+     * it on start (a copy goes through TransactionPool.load, which repairs an append cut short).
+     * Every line but a cut-short last one must be a whole transaction.
+     */
     private static List<String> idsInFile(Path file) throws IOException {
         if (!Files.exists(file)) {
             return List.of();
         }
+        List<String> lines = Files.readAllLines(file);
+        for (int i = 1; i < lines.size() - 1; i++) {
+            String line = lines.get(i).endsWith(",") ? lines.get(i).substring(0, lines.get(i).length() - 1) : lines.get(i);
+            assertTrue(line.equals("]") || JsonParser.parseString(line).isJsonObject(), "line " + i + " of " + file + ": " + line);
+        }
+        Path copy = Files.copy(file, file.resolveSibling("after-kill-" + System.nanoTime() + ".json"));
         List<String> ids = new ArrayList<>();
-        for (JsonElement transaction : JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
-            ids.add(transaction.getAsJsonObject().get("id").getAsString());
+        for (JsonObject transaction : TransactionPool.load(copy).transactions()) {
+            ids.add(TransactionId.of(transaction));
         }
         return ids;
     }

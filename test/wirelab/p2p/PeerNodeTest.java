@@ -156,7 +156,7 @@ class PeerNodeTest {
             Set<String> ids = new HashSet<>();
             for (JsonElement t : onDisk) {
                 amounts.add(t.getAsJsonObject().get("amount").getAsInt());
-                ids.add(t.getAsJsonObject().get("id").getAsString());
+                ids.add(TransactionId.of(t.getAsJsonObject()));
             }
             assertEquals(10, amounts.size());
             assertEquals(10, ids.size());
@@ -302,7 +302,7 @@ class PeerNodeTest {
         NodeConfig config = NodeConfig.fromFolder(folder);
         assertEquals(4007, config.port());
         assertEquals(List.of("ws://localhost:4001", "ws://localhost:4003"), config.knownPeers());
-        assertEquals(Set.of("loopback"), config.allowedPeerHosts());
+        assertEquals(List.of("loopback"), config.allowedPeerHosts());
         Files.writeString(folder.resolve(".env"), "PORT=forty\n");
         IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> NodeConfig.fromFolder(folder));
         assertEquals(".env: PORT must be a whole number from 1 to 65535, got 'forty'", e.getMessage());

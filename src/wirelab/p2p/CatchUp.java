@@ -1,0 +1,320 @@
+package wirelab.p2p;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+/**
+ * Catch-up: whenever two nodes connect, each ends up holding every transaction the other has.
+ * Gossip alone reaches only the nodes connected when a transaction is stored; a node that was
+ * down, or cloned later, would miss it for good. So the node that dialed starts a
+ * reconciliation right after its HANDSHAKE, and the two pools converge to their union. The
+ * cost follows the difference: two pools in sync exchange one small message.
+ *
+ * <pre>
+ *  dialer A                                                     accepter B
+ *  SYNC         {"count": 9, "digest": "6b1f..."}         ->    same digest and count: done
+ *                                                         <-    SYNC_BUCKETS {"buckets": [256 digests]}
+ *  SYNC_IDS     {"buckets": [3, 200], "ids": [A's ids     ->
+ *               in the buckets whose digests differ]}
+ *                                                         <-    TRANSACTION ... each one A lacks
+ *                                                         <-    SYNC_WANT {"ids": [the ones B lacks]}
+ *  TRANSACTION  ... each one B asked for                  ->
+ * </pre>
+ *
+ * The digests are {@link TransactionPool}'s: an id's SHA-256 picks one of 256 buckets, and a
+ * bucket's digest is the XOR of its ids' hashes. Transactions that arrive this way are stored
+ * and passed on like any other, so they also reach nodes that are connected to only one side.
+ * Nodes that do not know these types (the curriculum's) ignore them: HANDSHAKE stays the first
+ * message on every connection, and nothing here is sent to a node that did not ask.
+ *
+ * <p>Each step is accepted only in its turn on its connection, and only for what was offered:
+ * a SYNC_WANT may name only ids we listed in our SYNC_IDS, each once; at most one SYNC per
+ * connection per {@link #SYNC_INTERVAL_MS}; lists are capped. So a peer that asks for the same
+ * thing forever costs bounded work.
+ */
+final class CatchUp {
+
+    private static final System.Logger log = System.getLogger("peer-node");
+    private static final Gson gson = new Gson();
+
+    /** A SYNC_IDS carries at most this many ids; a bigger set goes in several. */
+    static final int MAX_IDS_PER_MESSAGE = 10_000;
+    /** A connection may start a reconciliation at most this often. */
+    static final long SYNC_INTERVAL_MS = 10_000;
+
+    private final TransactionPool pool;
+    private final AtomicLong bytesSent = new AtomicLong();
+
+    CatchUp(TransactionPool pool) {
+        this.pool = pool;
+    }
+
+    /** One connection's side of a reconciliation: how to answer on it, and which step comes next. */
+    static final class Session {
+        final String peer;
+        private final Consumer<String> reply;
+        private boolean syncSent;                        // dialer: waiting for SYNC_BUCKETS
+        private final Set<String> offered = new HashSet<>();   // dialer: ids listed in our SYNC_IDS, not yet wanted
+        private long lastSyncNanos;                      // accepter: when the last SYNC came
+        private boolean bucketsSent;                     // accepter: waiting for SYNC_IDS
+        private final Set<Integer> bucketsAnswered = new HashSet<>();
+
+        Session(String peer, Consumer<String> reply) {
+            this.peer = peer;
+            this.reply = reply;
+        }
+
+        @Override
+        public String toString() {
+            return peer;
+        }
+    }
+
+    /** The first step, on a connection we dialed, right after our HANDSHAKE. */
+    void start(Session session) {
+        synchronized (session) {
+            sendSync(session);
+        }
+    }
+
+    /** A SYNC, SYNC_BUCKETS, SYNC_IDS or SYNC_WANT that came on this session's connection. */
+    void receive(Session session, String type, JsonElement data) {
+        synchronized (session) {   // one step at a time on a connection; other connections go on
+            switch (type) {
+                case "SYNC" -> receiveSync(session, data);
+                case "SYNC_BUCKETS" -> receiveBuckets(session, data);
+                case "SYNC_IDS" -> receiveIds(session, data);
+                case "SYNC_WANT" -> receiveWant(session, data);
+                default -> throw new IllegalArgumentException("not a catch-up message: " + type);
+            }
+        }
+    }
+
+    // --- the dialer's side ------------------------------------------------------------------
+
+    /** Here is what we hold, in a count and a digest. */
+    private void sendSync(Session session) {
+        session.syncSent = true;
+        JsonObject data = new JsonObject();
+        data.addProperty("count", pool.count());
+        data.addProperty("digest", digestOf(pool.bucketDigests()));
+        send(session, message("SYNC", data));
+    }
+
+    /** B's pool differs: list our ids in every bucket whose digest differs from B's. */
+    private void receiveBuckets(Session session, JsonElement data) {
+        if (!session.syncSent) {
+            log.log(WARNING, "ignored a SYNC_BUCKETS from " + session + ": we sent no SYNC it could answer");
+            return;
+        }
+        JsonArray theirs = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
+        if (theirs == null || theirs.size() != TransactionPool.BUCKETS) {
+            log.log(WARNING, "ignored a SYNC_BUCKETS from " + session + ": expected {\"buckets\": [256 hex digests]}");
+            return;
+        }
+        session.syncSent = false;
+        long[] ours = pool.bucketDigests();
+        List<Integer> buckets = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int bucket = 0; bucket < TransactionPool.BUCKETS; bucket++) {
+            if (isString(theirs.get(bucket)) && theirs.get(bucket).getAsString().equals(hex(ours[bucket]))) {
+                continue;
+            }
+            Set<String> inBucket = pool.idsInBucket(bucket);
+            if (!ids.isEmpty() && ids.size() + inBucket.size() > MAX_IDS_PER_MESSAGE) {
+                sendIds(session, buckets, ids);
+                buckets = new ArrayList<>();
+                ids = new ArrayList<>();
+            }
+            buckets.add(bucket);
+            ids.addAll(inBucket);
+        }
+        if (!buckets.isEmpty()) {
+            sendIds(session, buckets, ids);
+        }
+    }
+
+    private void sendIds(Session session, List<Integer> buckets, List<String> ids) {
+        session.offered.addAll(ids);
+        JsonObject data = new JsonObject();
+        data.add("buckets", gson.toJsonTree(buckets));
+        data.add("ids", gson.toJsonTree(ids));
+        send(session, message("SYNC_IDS", data));
+        log.log(INFO, "catch-up with " + session + ": " + buckets.size() + " buckets differ; listed our " + ids.size() + " ids in them");
+    }
+
+    /** B lacks these: send each, once, if we offered it. */
+    private void receiveWant(Session session, JsonElement data) {
+        List<String> wanted = idList(session, "SYNC_WANT", data);
+        if (wanted == null) {
+            return;
+        }
+        int sent = 0;
+        for (String id : wanted) {
+            String transaction = session.offered.remove(id) ? pool.transactionJson(id) : null;
+            if (transaction != null) {
+                send(session, "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                sent++;
+            }
+        }
+        if (sent < wanted.size()) {
+            log.log(WARNING, "catch-up with " + session + ": " + (wanted.size() - sent)
+                    + " of the ids in its SYNC_WANT were not offered to it (or already sent); ignored them");
+        }
+        log.log(INFO, "catch-up with " + session + ": sent the " + sent + " transactions it lacked");
+    }
+
+    // --- the accepter's side ----------------------------------------------------------------
+
+    /** A's summary: when it matches ours we are in sync and say nothing; else we show our buckets. */
+    private void receiveSync(Session session, JsonElement data) {
+        JsonObject summary = data.isJsonObject() ? data.getAsJsonObject() : null;
+        if (summary == null || !isWholeNumber(summary.get("count")) || !isString(summary.get("digest"))) {
+            log.log(WARNING, "ignored a SYNC from " + session + ": expected {\"count\": n, \"digest\": \"hex\"}");
+            return;
+        }
+        long now = System.nanoTime();
+        if (session.lastSyncNanos != 0 && (now - session.lastSyncNanos) / 1_000_000 < SYNC_INTERVAL_MS) {
+            log.log(WARNING, "ignored a SYNC from " + session + ": one per " + SYNC_INTERVAL_MS / 1000 + " s on a connection");
+            return;
+        }
+        session.lastSyncNanos = now;
+        long[] ours = pool.bucketDigests();
+        int count = pool.count();
+        if (summary.get("count").getAsLong() == count && summary.get("digest").getAsString().equals(digestOf(ours))) {
+            log.log(INFO, "catch-up with " + session + ": in sync at " + count + " transactions");
+            return;
+        }
+        JsonArray buckets = new JsonArray();
+        for (long digest : ours) {
+            buckets.add(hex(digest));
+        }
+        JsonObject answer = new JsonObject();
+        answer.add("buckets", buckets);
+        session.bucketsSent = true;
+        session.bucketsAnswered.clear();
+        send(session, message("SYNC_BUCKETS", answer));
+    }
+
+    /** A's ids in some buckets: send what A lacks there, and ask for what we lack. */
+    private void receiveIds(Session session, JsonElement data) {
+        if (!session.bucketsSent) {
+            log.log(WARNING, "ignored a SYNC_IDS from " + session + ": we sent no SYNC_BUCKETS it could answer");
+            return;
+        }
+        JsonArray buckets = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
+        List<String> theirIds = idList(session, "SYNC_IDS", data);
+        if (buckets == null || theirIds == null) {
+            return;
+        }
+        Set<Integer> listed = new HashSet<>();
+        for (JsonElement bucket : buckets) {
+            if (isWholeNumber(bucket) && bucket.getAsInt() >= 0 && bucket.getAsInt() < TransactionPool.BUCKETS
+                    && session.bucketsAnswered.add(bucket.getAsInt())) {
+                listed.add(bucket.getAsInt());
+            }
+        }
+        Set<String> theirs = new HashSet<>();
+        for (String id : theirIds) {
+            if (listed.contains(TransactionPool.bucketOf(id))) {
+                theirs.add(id);
+            }
+        }
+        int sent = 0;
+        for (int bucket : listed) {
+            for (String id : pool.idsInBucket(bucket)) {
+                if (!theirs.contains(id)) {
+                    send(session, "{\"type\":\"TRANSACTION\",\"data\":" + pool.transactionJson(id) + "}");
+                    sent++;
+                }
+            }
+        }
+        List<String> wanted = theirs.stream().filter(id -> !pool.contains(id)).toList();
+        if (!wanted.isEmpty()) {
+            JsonObject want = new JsonObject();
+            want.add("ids", gson.toJsonTree(wanted));
+            send(session, message("SYNC_WANT", want));
+        }
+        log.log(INFO, "catch-up with " + session + ": sent " + sent + " transactions it lacked, asked for the "
+                + wanted.size() + " we lack");
+    }
+
+    /** Payload bytes of every catch-up message (and transaction) this node has sent: the cost of staying in sync. */
+    long bytesSent() {
+        return bytesSent.get();
+    }
+
+    private void send(Session session, String text) {
+        bytesSent.addAndGet(text.getBytes(StandardCharsets.UTF_8).length);
+        session.reply.accept(text);
+    }
+
+    // --- shapes -----------------------------------------------------------------------------
+
+    /** data.ids as a list of id strings, or null (logged) when it is not one or is too long. */
+    private static List<String> idList(Session session, String type, JsonElement data) {
+        JsonArray ids = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("ids")) : null;
+        if (ids == null || ids.size() > MAX_IDS_PER_MESSAGE) {
+            log.log(WARNING, "ignored a " + type + " from " + session + ": expected {\"ids\": [at most "
+                    + MAX_IDS_PER_MESSAGE + " id strings]}");
+            return null;
+        }
+        List<String> list = new ArrayList<>(ids.size());
+        for (JsonElement id : ids) {
+            if (!isString(id) || id.getAsString().length() > TransactionId.MAX_LENGTH + 10) {
+                log.log(WARNING, "ignored a " + type + " from " + session + ": " + PeerNode.abbreviate(id.toString())
+                        + " is not an id");
+                return null;
+            }
+            list.add(id.getAsString());
+        }
+        return list;
+    }
+
+    private static JsonArray arrayOrNull(JsonElement element) {
+        return element != null && element.isJsonArray() ? element.getAsJsonArray() : null;
+    }
+
+    private static boolean isString(JsonElement element) {
+        return element != null && element.isJsonPrimitive() && element.getAsJsonPrimitive().isString();
+    }
+
+    private static boolean isWholeNumber(JsonElement element) {
+        return element != null && element.isJsonPrimitive() && element.getAsJsonPrimitive().isNumber()
+                && element.toString().matches("[0-9]{1,10}");
+    }
+
+    /** The whole pool's digest: the XOR of its bucket digests. */
+    private static String digestOf(long[] bucketDigests) {
+        long digest = 0;
+        for (long each : bucketDigests) {
+            digest ^= each;
+        }
+        return hex(digest);
+    }
+
+    private static String hex(long digest) {
+        return HexFormat.of().toHexDigits(digest);
+    }
+
+    private static String message(String type, JsonElement data) {
+        JsonObject message = new JsonObject();
+        message.addProperty("type", type);
+        message.add("data", data);
+        return gson.toJson(message);
+    }
+}
