@@ -36,7 +36,7 @@ ARGS ?=
 N ?= 3
 NODE ?= node-1
 
-.PHONY: build test run-server run-client demo bench run-node network stop-network clean
+.PHONY: build test run-server run-client demo bench run-node network stop-network hosts-network stop-hosts-network clean
 
 build: $(CLASSES)/.built
 
@@ -96,6 +96,13 @@ network: build
 
 stop-network:
 	scripts/network.sh stop
+
+# N hosts on this machine (network namespaces, 198.18.0.1..N), one node each; needs root and ip.
+hosts-network: build
+	scripts/hosts-network.sh up $(N)
+
+stop-hosts-network:
+	scripts/hosts-network.sh down
 
 clean:
 	rm -rf build

@@ -99,7 +99,9 @@ final class WebSocketHandshake {
                     ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer);
             return null;
         }
-        if (request.header("upgrade").isEmpty()) {
+        // Not asking for a WebSocket: a plain GET. A server may ignore an Upgrade to anything else
+        // (RFC 9110 section 7.8), such as the "Upgrade: h2c" the JDK's HttpClient sends.
+        if (!request.headerHasToken("upgrade", "websocket")) {
             respond(out, plainHttp.apply(request), peer);
             return null;
         }
@@ -178,9 +180,6 @@ final class WebSocketHandshake {
 
     /** null when the request is a valid WebSocket upgrade, else what is wrong with it. */
     private static String upgradeProblem(HttpRequest request) {
-        if (!request.headerHasToken("upgrade", "websocket")) {
-            return "expected 'Upgrade: websocket', got '" + request.header("upgrade") + "'";
-        }
         if (!request.headerHasToken("connection", "upgrade")) {
             return "expected a Connection header holding 'Upgrade', got '" + request.header("connection") + "'";
         }

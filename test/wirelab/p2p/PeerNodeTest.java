@@ -349,6 +349,11 @@ class PeerNodeTest {
             raw.writeAscii("GET / HTTP/1.1\r\nHost: localhost\r\nCookie: " + "c".repeat(9_000) + "\r\n\r\n");
             assertTrue(raw.readResponse().startsWith("HTTP/1.1 431 "));
         }
+        try (RawWebSocket raw = new RawWebSocket(node.port())) {   // as the JDK's HttpClient asks: an upgrade to HTTP/2, ignored
+            raw.writeAscii("GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA\r\n\r\n");
+            assertTrue(raw.readResponse().startsWith("HTTP/1.1 200 OK\r\n"));
+        }
         // and the WebSocket upgrade on the same port still works
         try (ForeignNode helper = new ForeignNode().handshakeWith(node.address())) {
             assertTrue(ForeignNode.addresses(helper.awaitHandshake()).contains(helper.address));
