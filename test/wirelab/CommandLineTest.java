@@ -82,8 +82,9 @@ class CommandLineTest {
         try (ExchangeServer server = ExchangeServer.start(ExchangeServer.Options.original().withPort(0).withDrops(0.5, 9L))) {
             Run ok = java("wirelab.exchange.ExchangeClient", "--port", String.valueOf(server.port()), "--out", output.toString());
             assertEquals(0, ok.exitCode(), ok.toString());
-            assertTrue(ok.stdout().matches("(?s)received \\d+ in stream, \\d+ missing, \\d+ recovered, 0 retries, .*; wrote .*book.json\\s*"),
-                    ok.stdout());
+            assertTrue(ok.stdout().matches("(?s)received \\d+ in 5 streams, \\d+ missing, \\d+ recovered, 0 retries, .*"
+                    + "; the last sequence seen, 14, came in 5 of 5 streams; a sequence 15 would have had to be dropped by all 5: "
+                    + "at the drop rate seen \\(0\\.\\d\\d\\), a \\d\\.\\d % chance; wrote .*book.json\\s*"), ok.stdout());
             assertTrue(Files.readString(output).contains("\"sequence\": 14"));
         }
         int closedPort;

@@ -94,6 +94,23 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
         }
     }
 
+    /** The sequence field of the packet at {@code offset}, read without decoding the rest. */
+    public static int sequenceAt(byte[] bytes, int offset) {
+        return ByteBuffer.wrap(bytes, offset + 13, 4).getInt();
+    }
+
+    /** True when the 17 bytes at {@code offset} encode exactly this packet; compares without decoding them. */
+    public boolean sameAs(byte[] bytes, int offset) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, SIZE);
+        for (int i = 0; i < SYMBOL_LENGTH; i++) {
+            if (buffer.get() != (byte) symbol.charAt(i)) {
+                return false;
+            }
+        }
+        return buffer.get() == (byte) buySellIndicator && buffer.getInt() == quantity
+                && buffer.getInt() == price && buffer.getInt() == sequence;
+    }
+
     public static Packet decode(byte[] seventeenBytes) throws ProtocolException {
         return decode(seventeenBytes, 0, 0);
     }

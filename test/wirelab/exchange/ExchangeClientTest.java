@@ -119,7 +119,7 @@ class ExchangeClientTest {
             return false;
         })) {
             IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(server.port())).run());
-            assertEquals("stream ended in the middle of a packet at byte 34: got 5 of 17 bytes (41 41 50 4c 53)", e.getMessage());
+            assertEquals("stream 1 ended in the middle of a packet at byte 34: got 5 of 17 bytes (41 41 50 4c 53)", e.getMessage());
             assertNoOutputAndNoTempFiles();
         }
     }
@@ -241,7 +241,7 @@ class ExchangeClientTest {
     void anEmptyStreamIsAnError() throws Exception {
         try (FakeExchange server = new FakeExchange((request, out) -> false)) {
             IOException e = assertThrows(IOException.class, () -> new ExchangeClient(options(server.port())).run());
-            assertEquals("the server closed the stream without sending a single packet", e.getMessage());
+            assertEquals("the server closed stream 1 without sending a single packet", e.getMessage());
             assertNoOutputAndNoTempFiles();
         }
     }
@@ -276,7 +276,7 @@ class ExchangeClientTest {
         })) {
             IOException e = assertThrows(IOException.class,
                     () -> new ExchangeClient(options(server.port()).withTimeout(500, 0)).run());
-            assertEquals("the stream timed out", e.getMessage());
+            assertEquals("stream 1 timed out", e.getMessage());
             assertNoOutputAndNoTempFiles();
         }
     }
