@@ -9,7 +9,11 @@ if [ $# -lt 1 ] || [[ "$1" == -* ]]; then
 fi
 source "$(dirname "$0")/common.sh"
 setup_java
-folder="$ROOT/nodes/$1"
-[ -d "$folder" ] || { echo "add-transaction: no folder nodes/$1" >&2; exit 1; }
+case "$1" in   # a path with a slash in it names a node folder outside nodes/, as the tests use
+  */*) folder="$1" ;;
+  *) folder="$ROOT/nodes/$1" ;;
+esac
+[ -d "$folder" ] || { echo "add-transaction: no node folder $folder; make one with scripts/clone-node.sh" >&2; exit 1; }
 shift
-exec "${JAVA_RUN[@]}" wirelab.p2p.AddTransaction "$folder" "$@"
+java_command wirelab.p2p.AddTransaction
+exec "${JAVA_CMD[@]}" "$folder" "$@"

@@ -1,13 +1,36 @@
-# Sourced by the other scripts. ROOT is the repository; the Makefile is the one place that
-# knows versions and paths, and writes the class path to build/classpath.
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Sourced by the other scripts. ROOT is the repository. The Makefile is the one place that
+# knows versions, paths and JVM flags; it writes the JVM's command line to build/java-flags.
+# (Shell built-ins only where a script runs often: each program started costs a few ms.)
+ROOT="${BASH_SOURCE[0]%/*}/.."
+ROOT="$(cd "$ROOT" && pwd)"
 
-# setup_java: builds if needed, then sets JAVA_RUN (java with the project's class path and
-# one-line logging).
+# setup_java: builds (and trains the start-up cache) only when a source is newer than the last
+# build, so a script that runs often does not pay for make each time.
 setup_java() {
-  make -s -C "$ROOT" build >&2
-  JAVA_RUN=("$("$ROOT/scripts/find-jdk.sh")/bin/java" "-Djava.util.logging.config.file=$ROOT/src/logging.properties"
-            -cp "$(cat "$ROOT/build/classpath")")
+  local stamp="$ROOT/build/startup/.built" file
+  if [ -f "$stamp" ] && [ -f "$ROOT/build/java-flags" ]; then
+    for file in "$ROOT"/src/wirelab/*.java "$ROOT"/src/wirelab/*/*.java "$ROOT"/src/wirelab/*/*.html "$ROOT/Makefile"; do
+      [ "$file" -nt "$stamp" ] && break
+      file=""
+    done
+    [ -z "$file" ] && return 0
+  fi
+  make -s -C "$ROOT" build startup-cache >&2
+}
+
+# java_command MAIN: sets JAVA_CMD to the JVM as build/java-flags states it, plus MAIN's
+# start-up cache when there is one (build/startup/NAME.aot on JDK 25+, NAME.jsa before),
+# then MAIN. Without a cache the JVM simply starts the usual way.
+java_command() {
+  local name="${1##*.}" line
+  JAVA_CMD=()
+  while IFS= read -r line; do JAVA_CMD+=("$line"); done < "$ROOT/build/java-flags"
+  if [ -f "$ROOT/build/startup/$name.aot" ]; then
+    JAVA_CMD+=("-XX:AOTCache=$ROOT/build/startup/$name.aot" "-Xlog:aot=off" "-Xlog:cds=off")
+  elif [ -f "$ROOT/build/startup/$name.jsa" ]; then
+    JAVA_CMD+=("-XX:SharedArchiveFile=$ROOT/build/startup/$name.jsa" "-Xlog:cds=off")
+  fi
+  JAVA_CMD+=("$1")
 }
 
 # node_running FOLDER: true when FOLDER/node.pid names a live process running that node. A
@@ -20,6 +43,8 @@ node_running() {
   if [ -r "/proc/$pid/status" ]; then
     grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" && return 1
     tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "wirelab.p2p.PeerNode $1" || return 1
+  else   # no /proc (macOS): ask ps for the command line instead
+    ps -p "$pid" -o command= 2>/dev/null | grep -qF "wirelab.p2p.PeerNode $1" || return 1
   fi
   return 0
 }

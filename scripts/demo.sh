@@ -10,7 +10,8 @@ mkdir -p build/demo
 server_log=build/demo/server.log
 out=build/demo/output.json
 
-"${JAVA_RUN[@]}" wirelab.exchange.ExchangeServer --port 0 --drop 0.3 --delay-ms 20 >"$server_log" 2>&1 &
+java_command wirelab.exchange.ExchangeServer
+"${JAVA_CMD[@]}" --port 0 --drop 0.3 --delay-ms 20 >"$server_log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
 
@@ -25,7 +26,8 @@ done
 echo "== server pid $server_pid listening on 127.0.0.1:$port, dropping 30% of streamed packets, 20 ms per response"
 
 echo "== client"
-"${JAVA_RUN[@]}" wirelab.exchange.ExchangeClient --port "$port" --out "$out"
+java_command wirelab.exchange.ExchangeClient
+"${JAVA_CMD[@]}" --port "$port" --out "$out"
 
 echo "== first entries of $out"
 head -n 15 "$out"

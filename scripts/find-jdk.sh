@@ -1,35 +1,94 @@
 #!/usr/bin/env bash
-# Prints the home of a JDK >= 21: $JAVA_HOME when it is new enough, else the newest one
-# under /usr/lib/jvm. Exits 1 with a hint when there is none. The Makefile and the run
-# scripts call it, because `java` on the PATH of these machines is 17.
+# Prints the home of a JDK >= 21, looking in this order; the first that fits wins:
+#   1. $JAVA_HOME, when it is 21 or newer;
+#   2. the javac on the PATH (its symlinks followed), when it is 21 or newer;
+#   3. the newest 21+ among the usual places: /usr/lib/jvm/* (Debian, Ubuntu, Fedora),
+#      /Library/Java/JavaVirtualMachines/*/Contents/Home and `/usr/libexec/java_home -v 21+`
+#      (macOS), ~/.sdkman/candidates/java/* (SDKMAN), Homebrew's opt/openjdk*.
+# When none fits it says what it looked at and what it found too old, and exits 1.
+# Written for bash 3.2 and POSIX tools, so it runs on macOS as it is and on Linux.
 set -u
 REQUIRED=21
+looked=()    # "where: what" for the error message
 
-major_version() {   # the feature release of the JDK at $1, from its `release` file or by asking it
+major_version() {   # the feature release of the JDK at $1, from its `release` file or by asking javac
   local v=""
   if [ -r "$1/release" ]; then
     v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
   fi
-  if [ -z "$v" ] && [ -x "$1/bin/java" ]; then
-    v=$("$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  if [ -z "$v" ] && [ -x "$1/bin/javac" ]; then
+    v=$("$1/bin/javac" -version 2>&1 | sed -n 's/^javac \([0-9]*\).*/\1/p' | head -n 1)
   fi
+  case "$v" in 1) v=$("$1/bin/javac" -version 2>&1 | sed -n 's/^javac 1\.\([0-9]*\).*/\1/p');; esac   # "javac 1.8.0"
   echo "${v:-0}"
 }
 
-usable() { [ -x "$1/bin/javac" ] && [ "$(major_version "$1")" -ge "$REQUIRED" ]; }
+# fits HOME WHERE: true when HOME holds a javac of 21 or newer; notes what it saw either way.
+fits() {
+  if [ ! -x "$1/bin/javac" ]; then
+    looked+=("$2: $1 has no bin/javac")
+    return 1
+  fi
+  local v
+  v=$(major_version "$1")
+  if [ "$v" -ge "$REQUIRED" ]; then
+    return 0
+  fi
+  looked+=("$2: $1 is JDK $v, too old")
+  return 1
+}
 
-if [ -n "${JAVA_HOME:-}" ] && usable "$JAVA_HOME"; then
+resolve_links() {   # follows symlinks one by one: `readlink -f` is GNU-only
+  local file=$1 link
+  while [ -L "$file" ]; do
+    link=$(readlink "$file")
+    case "$link" in
+      /*) file=$link ;;
+      *) file=$(dirname "$file")/$link ;;
+    esac
+  done
+  echo "$file"
+}
+
+if [ -n "${JAVA_HOME:-}" ] && fits "$JAVA_HOME" "JAVA_HOME"; then
   echo "$JAVA_HOME"; exit 0
 fi
+[ -n "${JAVA_HOME:-}" ] || looked+=("JAVA_HOME: not set")
+
+if javac_on_path=$(command -v javac 2>/dev/null); then
+  home=$(cd "$(dirname "$(resolve_links "$javac_on_path")")/.." && pwd)
+  if fits "$home" "javac on the PATH"; then
+    echo "$home"; exit 0
+  fi
+else
+  looked+=("PATH: no javac")
+fi
+
+candidates=()
+for home in /usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home "$HOME"/.sdkman/candidates/java/* \
+            /opt/homebrew/opt/openjdk*/libexec/openjdk.jdk/Contents/Home /usr/local/opt/openjdk*/libexec/openjdk.jdk/Contents/Home \
+            /home/linuxbrew/.linuxbrew/opt/openjdk*/libexec; do
+  [ -d "$home" ] && [ ! -L "$home" ] && candidates+=("$home")
+done
+if [ -x /usr/libexec/java_home ]; then
+  home=$(/usr/libexec/java_home -v "$REQUIRED+" 2>/dev/null) && candidates+=("$home")
+fi
 best=""; best_version=0
-for home in /usr/lib/jvm/*; do
-  [ -d "$home" ] || continue
-  if usable "$home"; then
+for home in ${candidates[@]+"${candidates[@]}"}; do
+  if fits "$home" "the usual places"; then
     v=$(major_version "$home")
     if [ "$v" -gt "$best_version" ]; then best=$home; best_version=$v; fi
   fi
 done
 if [ -n "$best" ]; then echo "$best"; exit 0; fi
-echo "no JDK >= $REQUIRED found (looked at JAVA_HOME='${JAVA_HOME:-}' and /usr/lib/jvm/*);" \
-     "install one, e.g. 'apt-get install openjdk-21-jdk-headless', or set JAVA_HOME" >&2
+[ ${#candidates[@]} -gt 0 ] || looked+=("the usual places: no JDK in /usr/lib/jvm, /Library/Java/JavaVirtualMachines, ~/.sdkman, Homebrew")
+
+{
+  echo "no JDK >= $REQUIRED found. Looked at:"
+  for line in "${looked[@]}"; do echo "  - $line"; done
+  echo "Install one, then run make again:"
+  echo "  Debian/Ubuntu:     sudo apt-get install openjdk-21-jdk-headless"
+  echo "  macOS (Homebrew):  brew install openjdk@21"
+  echo "or point JAVA_HOME at a JDK 21 or newer."
+} >&2
 exit 1

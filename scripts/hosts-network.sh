@@ -58,6 +58,7 @@ up() {
     exit 1
   fi
   setup_java
+  java_command wirelab.p2p.PeerNode
   trap 'echo "hosts-network: failed half-way; undoing it" >&2; down >&2' ERR
   ip netns add "$BRIDGE_NS"
   ip -n "$BRIDGE_NS" link add br0 type bridge
@@ -81,7 +82,7 @@ up() {
     printf 'PORT=4001\nHOST=0.0.0.0\nMY_ADDRESS=ws://198.18.0.%d:4001\nALLOWED_PEER_HOSTS=198.18.0.0/24\n' "$k" > "$folder/.env"
     printf '["ws://198.18.0.1:4001","ws://198.18.0.3:4001"]\n' > "$folder/known-peers.json"
     # `ip netns exec` runs the command in place (exec), so $! is the node's own pid.
-    nohup ip netns exec "wirelab-h$k" "${JAVA_RUN[@]}" wirelab.p2p.PeerNode "$folder" >"$folder/node.log" 2>&1 </dev/null &
+    nohup ip netns exec "wirelab-h$k" "${JAVA_CMD[@]}" "$folder" >"$folder/node.log" 2>&1 </dev/null &
     echo $! > "$folder/node.pid"
     echo "started a node on host $k: ws://198.18.0.$k:4001 (pid $!, log ${folder#"$ROOT"/}/node.log)"
   done

@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 setup_java
+java_command wirelab.p2p.PeerNode
 
 start() {
   local n=$1
@@ -16,7 +17,7 @@ start() {
       echo "node-$k already running (pid $(cat "$folder/node.pid"))"
       continue
     fi
-    nohup "${JAVA_RUN[@]}" wirelab.p2p.PeerNode "$folder" >"$folder/node.log" 2>&1 </dev/null &
+    nohup "${JAVA_CMD[@]}" "$folder" >"$folder/node.log" 2>&1 </dev/null &
     echo $! > "$folder/node.pid"
     echo "started node-$k on port $(sed -n 's/^PORT=//p' "$folder/.env") (pid $!, log nodes/node-$k/node.log)"
   done

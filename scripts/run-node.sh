@@ -13,4 +13,5 @@ case "$1" in
   *) folder="$ROOT/nodes/$1" ;;
 esac
 [ -d "$folder" ] || { echo "run-node: no node folder $folder; make one with scripts/clone-node.sh" >&2; exit 1; }
-exec "${JAVA_RUN[@]}" wirelab.p2p.PeerNode "$folder"
+java_command wirelab.p2p.PeerNode
+exec "${JAVA_CMD[@]}" "$folder"

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Replacing a file so that a reader, or a crash at any moment, sees the old file or the new
@@ -41,7 +41,9 @@ public final class AtomicFile {
     public static void write(Path file, Content content) throws IOException {
         Path target = file.toAbsolutePath();
         Path directory = target.getParent();
-        Path temp = directory.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        // A random name, not a secure one: CREATE_NEW below refuses a clash. (UUID.randomUUID would
+        // seed SecureRandom first, 20-odd ms of a short command's start-up.)
+        Path temp = directory.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
             try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 content.writeTo(out);

@@ -3,7 +3,6 @@ package wirelab.exchange;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -155,7 +154,7 @@ public final class ExchangeServer implements AutoCloseable {
             socket.setSoTimeout(options.idleTimeoutMs());
             socket.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(socket.getInputStream());
-            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+            OutputStream out = socket.getOutputStream();   // every answer is written whole, in one write
             byte[] requestBytes = new byte[Packet.Request.SIZE];
             while (true) {
                 if (!readRequest(in, requestBytes, client)) {
@@ -207,29 +206,50 @@ public final class ExchangeServer implements AutoCloseable {
         return true;
     }
 
+    /** A stream of a big book goes out this many bytes at a time: 964 whole packets, about 16 KiB. */
+    private static final int STREAM_CHUNK_BYTES = 964 * Packet.SIZE;
+
+    /**
+     * Writes the book, less the packets dropped on purpose, then closes. The encoded book is
+     * one array shared by every connection; a stream copies the packets it keeps into a buffer
+     * sized to what it carries (238 bytes for the original book, 16 KiB at most) and hands the
+     * socket whole buffers. A connection costs what it sends, not the largest book there is.
+     */
     private void streamAllPackets(Socket socket, OutputStream out, String client) throws IOException {
         pause();
         RandomGenerator random = options.seed() == null ? new SplittableRandom() : new Random(options.seed());
-        List<Integer> dropped = new ArrayList<>();
+        byte[] chunk = new byte[Math.min(encodedBook.length, STREAM_CHUNK_BYTES)];
+        int filled = 0;
+        List<Integer> firstDropped = new ArrayList<>();   // for the log line: the first 20 are enough
+        int dropped = 0;
         int sent = 0;
         try {
             for (int sequence = 1; sequence <= bookSize; sequence++) {
                 // The last packet is never dropped: it is how a client learns the highest sequence.
                 boolean last = sequence == bookSize;
                 if (!last && random.nextDouble() < options.dropProbability()) {
-                    dropped.add(sequence);
+                    dropped++;
+                    if (firstDropped.size() < 20) {
+                        firstDropped.add(sequence);
+                    }
                     continue;
                 }
-                out.write(encodedBook, (sequence - 1) * Packet.SIZE, Packet.SIZE);
+                if (filled == chunk.length) {
+                    out.write(chunk, 0, filled);
+                    filled = 0;
+                }
+                System.arraycopy(encodedBook, (sequence - 1) * Packet.SIZE, chunk, filled, Packet.SIZE);
+                filled += Packet.SIZE;
                 sent++;
             }
-            out.flush();
+            out.write(chunk, 0, filled);
         } catch (IOException e) {
-            log.log(WARNING, client + " went away during the stream, after " + sent + " of "
-                    + (bookSize - dropped.size()) + " packets were written: " + e.getMessage());
+            log.log(WARNING, client + " went away during the stream, after " + (sent - filled / Packet.SIZE) + " of "
+                    + (bookSize - dropped) + " packets were written: " + e.getMessage());
             return;
         }
-        log.log(INFO, client + " streamed " + sent + " packets, dropped " + dropped.size() + " " + summarize(dropped) + "; closing");
+        log.log(INFO, client + " streamed " + sent + " packets, dropped " + dropped + " "
+                + (dropped > firstDropped.size() ? firstDropped.toString().replace("]", ", ...]") : firstDropped) + "; closing");
         Sockets.closeAfterLastWord(socket, 2_000);
     }
 
@@ -242,7 +262,6 @@ public final class ExchangeServer implements AutoCloseable {
         }
         pause();
         out.write(encodedBook, (resendSeq - 1) * Packet.SIZE, Packet.SIZE);
-        out.flush();
         log.log(INFO, client + " resent sequence " + resendSeq);
         return true;
     }
@@ -266,13 +285,6 @@ public final class ExchangeServer implements AutoCloseable {
                     1 + (i * 7) % 100, 50 + (i * 13) % 3000, i + 1));
         }
         return book;
-    }
-
-    private static String summarize(List<Integer> sequences) {
-        if (sequences.size() <= 20) {
-            return sequences.toString();
-        }
-        return sequences.subList(0, 20).toString().replace("]", ", ...]");
     }
 
     // --- command line ---------------------------------------------------------------------

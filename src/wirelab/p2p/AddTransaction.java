@@ -1,20 +1,18 @@
 package wirelab.p2p;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
+import wirelab.websocket.WebSocketClient;
+
 /**
- * The curriculum's add-transaction.js in Java: a one-off client that connects to one node,
- * sends {@code {"type": "TRANSACTION", "data": <transaction>}} and closes. The node stores it
+ * The curriculum's add-transaction.js in Java: a one-off client ({@link WebSocketClient}) that
+ * connects to one node, sends {@code {"type": "TRANSACTION", "data": <transaction>}} and closes. The node stores it
  * and gossips it to the rest of the network ({@link PeerNode}).
  */
 public final class AddTransaction {
@@ -48,16 +46,12 @@ public final class AddTransaction {
         message.add("data", transaction);
 
         String address = "ws://localhost:" + port;
-        try (HttpClient client = HttpClient.newHttpClient()) {
-            WebSocket socket = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(3))
-                    .buildAsync(URI.create(address), new WebSocket.Listener() { })
-                    .get(5, TimeUnit.SECONDS);
-            socket.sendText(message.toString(), true).get(5, TimeUnit.SECONDS);
-            socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
-            System.out.println("sent to " + address + ": " + message);
-        } catch (Exception e) {
-            System.err.println("add-transaction: could not send to " + address + ": " + e);
+        try (WebSocketClient client = WebSocketClient.connect("localhost", port, 5_000)) {
+            client.sendText(message.toString());
+        } catch (IOException e) {
+            System.err.println("add-transaction: could not send to " + address + ": " + e.getMessage());
             System.exit(1);
         }
+        System.out.println("sent to " + address + ": " + message);
     }
 }

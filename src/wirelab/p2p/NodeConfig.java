@@ -59,7 +59,7 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
     /** Reads {@code folder/.env} and {@code folder/known-peers.json}; the exception's message says what is wrong. */
     public static NodeConfig fromFolder(Path folder) throws IOException {
         Map<String, String> env = readEnv(folder.resolve(".env"));
-        int port = envInt(env, "PORT", -1, 1, 65535);
+        int port = envInt(env, "PORT", -1, 0, 65535);   // 0 picks a free port; the node logs which
         String host = env.getOrDefault("HOST", "localhost");
         String myAddress = env.get("MY_ADDRESS");
         if (myAddress != null) {

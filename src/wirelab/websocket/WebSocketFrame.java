@@ -75,6 +75,15 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
      * declared length beyond it is refused before a single payload byte is allocated.
      */
     static WebSocketFrame read(DataInputStream in, long maxPayload) throws IOException {
+        return read(in, maxPayload, true);
+    }
+
+    /** Reads one server frame, as {@link WebSocketClient} does: it must not be masked. */
+    static WebSocketFrame readFromServer(DataInputStream in, long maxPayload) throws IOException {
+        return read(in, maxPayload, false);
+    }
+
+    private static WebSocketFrame read(DataInputStream in, long maxPayload, boolean fromClient) throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
         boolean fin = (b0 & 0x80) != 0;
@@ -90,8 +99,8 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
                 && opcode != CLOSE && opcode != PING && opcode != PONG) {
             throw new ProtocolViolation(PROTOCOL_ERROR, "unknown opcode 0x" + Integer.toHexString(opcode));
         }
-        if (!masked) {
-            throw new ProtocolViolation(PROTOCOL_ERROR, "client frames must be masked");
+        if (masked != fromClient) {
+            throw new ProtocolViolation(PROTOCOL_ERROR, fromClient ? "client frames must be masked" : "server frames must not be masked");
         }
         if (length == 126) {
             length = in.readUnsignedShort();
@@ -112,10 +121,12 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         }
 
         byte[] mask = new byte[4];
-        in.readFully(mask);
+        if (masked) {
+            in.readFully(mask);
+        }
         byte[] payload = readPayload(in, (int) length);
-        for (int i = 0; i < payload.length; i++) {
-            payload[i] ^= mask[i & 3];
+        if (masked) {
+            applyMask(payload, mask);
         }
         return new WebSocketFrame(fin, opcode, payload);
     }
@@ -146,23 +157,43 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
 
     /** Writes one unmasked, unfragmented server frame. The caller holds the connection's send lock. */
     static void write(OutputStream out, int opcode, byte[] payload) throws IOException {
+        write(out, opcode, payload, null);
+    }
+
+    /**
+     * Writes one unfragmented client frame, masked with {@code mask} (4 bytes, new and
+     * unpredictable for every frame, 10.3: so that a page's script cannot choose the bytes an
+     * intermediary sees).
+     */
+    static void writeMasked(OutputStream out, int opcode, byte[] payload, byte[] mask) throws IOException {
+        write(out, opcode, payload.clone(), mask);
+    }
+
+    /** Header and payload go out in one write, so a small frame is one TCP segment. */
+    private static void write(OutputStream out, int opcode, byte[] payload, byte[] mask) throws IOException {
         int length = payload.length;
-        byte[] header;
-        if (length < 126) {
-            header = new byte[] {(byte) (0x80 | opcode), (byte) length};
-        } else if (length <= 0xFFFF) {
-            header = new byte[] {(byte) (0x80 | opcode), 126, (byte) (length >> 8), (byte) length};
-        } else {
-            header = new byte[10];
-            header[0] = (byte) (0x80 | opcode);
-            header[1] = 127;
-            for (int i = 0; i < 8; i++) {
-                header[9 - i] = (byte) ((long) length >> (8 * i));
-            }
+        int lengthBytes = length < 126 ? 0 : length <= 0xFFFF ? 2 : 8;
+        int maskBytes = mask == null ? 0 : 4;
+        byte[] frame = new byte[2 + lengthBytes + maskBytes + length];
+        frame[0] = (byte) (0x80 | opcode);   // FIN, no RSV bits
+        frame[1] = (byte) ((mask == null ? 0 : 0x80) | (lengthBytes == 0 ? length : lengthBytes == 2 ? 126 : 127));
+        for (int i = 0; i < lengthBytes; i++) {   // the extended length, big-endian
+            frame[2 + i] = (byte) ((long) length >> (8 * (lengthBytes - 1 - i)));
         }
-        out.write(header);
-        out.write(payload);
+        if (mask != null) {
+            System.arraycopy(mask, 0, frame, 2 + lengthBytes, 4);
+            applyMask(payload, mask);
+        }
+        System.arraycopy(payload, 0, frame, 2 + lengthBytes + maskBytes, length);
+        out.write(frame);
         out.flush();
+    }
+
+    /** payload[i] XOR mask[i mod 4], in place: masking and unmasking are the same step (5.3). */
+    static void applyMask(byte[] payload, byte[] mask) {
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] ^= mask[i & 3];
+        }
     }
 
     /**

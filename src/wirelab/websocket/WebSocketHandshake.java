@@ -139,7 +139,7 @@ final class WebSocketHandshake {
      * so a client sending a byte now and then (slowloris) is still dropped on time. Returns
      * null when the section grows past the limit.
      */
-    private static String readHeaderSection(Socket socket, InputStream in, long deadline, int maxHeaderBytes)
+    static String readHeaderSection(Socket socket, InputStream in, long deadline, int maxHeaderBytes)
             throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         byte[] one = new byte[1];

@@ -69,9 +69,12 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        List<String> parts = args.length == 0 ? List.of("exchange", "websocket", "mesh", "catch-up") : List.of(args);
+        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "catch-up") : List.of(args);
         long started = System.nanoTime();
         System.out.println("wirelab bench on " + machine());
+        if (parts.contains("commands")) {
+            CommandBench.run();
+        }
         if (parts.contains("exchange")) {
             ExchangeBench.run();
         }

@@ -305,7 +305,7 @@ class PeerNodeTest {
         assertEquals(List.of("loopback"), config.allowedPeerHosts());
         Files.writeString(folder.resolve(".env"), "PORT=forty\n");
         IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> NodeConfig.fromFolder(folder));
-        assertEquals(".env: PORT must be a whole number from 1 to 65535, got 'forty'", e.getMessage());
+        assertEquals(".env: PORT must be a whole number from 0 to 65535, got 'forty'", e.getMessage());
     }
 
     @Test
