@@ -64,6 +64,7 @@ public final class PeerNode implements AutoCloseable {
     private final NodeConfig config;
     private final TransactionPool pool;
     private final CatchUp catchUp;
+    private final SeenMessages seenMessages = new SeenMessages();
     private WebSocketServer server;
     private volatile PeerAddresses addresses;
     private String myAddress;   // MY_ADDRESS, or ws://localhost:PORT once the server listens
@@ -327,6 +328,11 @@ public final class PeerNode implements AutoCloseable {
 
     /** Every message from every connection, in or out, comes through here, parsed once. */
     void receive(String text, CatchUp.Session from) {
+        String seenId = seenMessages.idOf(text);
+        if (seenId != null) {
+            log.log(INFO, "already have transaction " + seenId + " (from " + from + "); not passing it on");
+            return;
+        }
         JsonObject message;
         try {
             JsonElement parsed = JsonParser.parseString(text);
@@ -399,9 +405,11 @@ public final class PeerNode implements AutoCloseable {
             return;
         }
         if (pool.contains(id) || !pool.store(id, gson.toJson(transaction))) {
+            seenMessages.remember(messageText, id);
             log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
             return;
         }
+        seenMessages.remember(messageText, id);
         List<OutgoingConnection> peers = outgoingSnapshot();
         for (OutgoingConnection peer : peers) {
             peer.send(messageText);

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -37,7 +38,7 @@ final class TransactionId {
 
     static final int MAX_LENGTH = 200;
 
-    private static final Gson gson = new Gson();
+    private static final Gson gson = new GsonBuilder().disableHtmlEscaping().create();
 
     private TransactionId() {
     }
@@ -48,7 +49,7 @@ final class TransactionId {
         if (id != null) {
             if (id.isJsonPrimitive() && id.getAsJsonPrimitive().isString()
                     && !id.getAsString().isEmpty() && id.getAsString().length() <= MAX_LENGTH) {
-                return gson.toJson(id);
+                return quoted(id.getAsString());
             }
             if (id.isJsonPrimitive() && id.getAsJsonPrimitive().isNumber() && id.toString().matches("-?[0-9]{1," + MAX_LENGTH + "}")) {
                 return id.toString();
@@ -62,6 +63,17 @@ final class TransactionId {
             return "hash:" + hash.getAsString();
         }
         return "sha256:" + HexFormat.of().formatHex(sha256(gson.toJson(canonical(transaction))));
+    }
+
+    /** A string as JSON writes it; most ids need no escaping, and skip gson's writer (measured: 1 in 10 samples of a mesh). */
+    private static String quoted(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\' || c > 0x7E) {
+                return gson.toJson(text);
+            }
+        }
+        return '"' + text + '"';
     }
 
     /** The same JSON with every object's keys in sorted order, so that equal content prints equal. */

@@ -53,6 +53,62 @@ final class WebSocketBench {
         } finally {
             client.shutdownNow();
         }
+        nodeMemory();
+    }
+
+    /**
+     * A node process started as scripts/run-node.sh starts it, alone and then holding 1,000 idle
+     * WebSocket connections: its resident memory, from /proc.
+     */
+    private static void nodeMemory() throws Exception {
+        java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("bench-node");
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        java.nio.file.Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS=2000\n");
+        Process node = new ProcessBuilder("scripts/run-node.sh", folder.toString()).redirectErrorStream(true)
+                .redirectOutput(folder.resolve("node.log").toFile()).start();
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 200 && !handshake(port, held); i++) {
+                Thread.sleep(50);   // until the node listens
+            }
+            Thread.sleep(500);
+            double alone = ExchangeBench.procStatusKb(node.pid(), "VmRSS") / 1024.0;
+            for (int i = held.size(); i < 1_000; i++) {
+                Bench.check(handshake(port, held), "connection " + i + " to the node opened");
+            }
+            Thread.sleep(500);
+            double busy = ExchangeBench.procStatusKb(node.pid(), "VmRSS") / 1024.0;
+            Bench.record("a node process alone: resident memory", "MB", new double[] {alone});
+            Bench.record("  the same node holding 1,000 idle WebSocket connections", "MB", new double[] {busy});
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
+            node.destroy();
+            node.waitFor();
+        }
+    }
+
+    /** Opens one WebSocket (a raw opening handshake) and keeps its socket; false if the node is not up yet. */
+    private static boolean handshake(int port, List<Socket> held) {
+        try {
+            Socket socket = new Socket("127.0.0.1", port);
+            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] head = new byte[12];
+            socket.getInputStream().readNBytes(head, 0, 12);
+            if (!new String(head, StandardCharsets.US_ASCII).equals("HTTP/1.1 101")) {
+                socket.close();
+                return false;
+            }
+            held.add(socket);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Every connection sends its messages as fast as the JDK client lets it; returns echoes per second. */
