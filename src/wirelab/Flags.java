@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The command-line flags of every entry point: {@code --name value} pairs and {@code --help}.
+ * The command-line flags of every entry point: {@code --name value} pairs, and the switches
+ * {@code --help} and {@code --trace} that take no value.
  * A wrong flag or value is an {@link IllegalArgumentException} whose message says what was
  * expected and what came; each {@code main} prints it with its usage and exits 2.
  */
@@ -13,36 +14,48 @@ public final class Flags {
 
     private final Map<String, String> values;
     private final boolean help;
+    private final boolean trace;
 
-    private Flags(Map<String, String> values, boolean help) {
+    private Flags(Map<String, String> values, boolean help, boolean trace) {
         this.values = values;
         this.help = help;
+        this.trace = trace;
     }
 
     /** {@code names} are the flags (without "--") this program takes; each takes one value. */
     public static Flags parse(String[] args, Set<String> names) {
         Map<String, String> values = new HashMap<>();
         boolean help = false;
+        boolean trace = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
                 help = true;
                 continue;
             }
+            if (arg.equals("--trace")) {
+                trace = true;
+                continue;
+            }
             if (!arg.startsWith("--") || !names.contains(arg.substring(2))) {
                 throw new IllegalArgumentException("unknown argument '" + arg + "'; expected one of --"
-                        + String.join(", --", names.stream().sorted().toList()) + " or --help");
+                        + String.join(", --", names.stream().sorted().toList()) + ", --trace or --help");
             }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException(arg + " needs a value");
             }
             values.put(arg.substring(2), args[++i]);
         }
-        return new Flags(values, help);
+        return new Flags(values, help, trace);
     }
 
     public boolean help() {
         return help;
+    }
+
+    /** --trace: show every unit on the wire (see {@link Trace}). */
+    public boolean trace() {
+        return trace;
     }
 
     public String string(String name, String defaultValue) {

@@ -33,6 +33,7 @@ import com.google.gson.stream.JsonWriter;
 import wirelab.AtomicFile;
 import wirelab.Flags;
 import wirelab.Sockets;
+import wirelab.Trace;
 
 /**
  * The BetaCrew exchange client: gets every packet of the server's book, once, in order.
@@ -249,6 +250,10 @@ public final class ExchangeClient {
         int highest = 0;
         try (Socket socket = connect(deadline)) {
             socket.getOutputStream().write(Packet.Request.streamAllPackets().encode());
+            String server = options.host() + ":" + options.port() + (options.streams() == 1 ? "" : " #" + stream);
+            if (Trace.on()) {
+                Trace.sent(server, Packet.Request.streamAllPackets().hexByField(), Packet.Request.streamAllPackets().meaning());
+            }
             InputStream in = socket.getInputStream();
             byte[] chunk = new byte[64 * 1024];
             int filled = 0;          // bytes in chunk not yet cut into packets
@@ -260,6 +265,9 @@ public final class ExchangeClient {
                 }
                 filled += n;
                 int whole = filled - filled % Packet.SIZE;
+                if (Trace.on()) {
+                    tracePackets(server, chunk, whole);
+                }
                 receivedInStream.addAndGet(keep(chunk, whole, streamOffset));
                 for (int offset = 0; offset < whole; offset += Packet.SIZE) {
                     highest = Math.max(highest, Packet.sequenceAt(chunk, offset));
@@ -323,6 +331,19 @@ public final class ExchangeClient {
             return added;
         } finally {
             bookLock.unlock();
+        }
+    }
+
+    /** --trace: each whole packet as it came, grouped by field and decoded; bad bytes are shown as they are. */
+    private static void tracePackets(String server, byte[] bytes, int length) {
+        for (int offset = 0; offset < length; offset += Packet.SIZE) {
+            String meaning;
+            try {
+                meaning = Packet.decode(bytes, offset, offset).meaning();
+            } catch (ProtocolException e) {
+                meaning = "not a valid packet: " + e.getMessage();
+            }
+            Trace.received(server, Packet.hexByField(bytes, offset), meaning);
         }
     }
 
@@ -391,6 +412,10 @@ public final class ExchangeClient {
         long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
         try (Socket socket = connect(deadline)) {
             socket.getOutputStream().write(Packet.Request.resendPacket(sequence).encode());
+            String server = options.host() + ":" + options.port() + " resend";
+            if (Trace.on()) {
+                Trace.sent(server, Packet.Request.resendPacket(sequence).hexByField(), Packet.Request.resendPacket(sequence).meaning());
+            }
             byte[] bytes = new byte[Packet.SIZE];
             int filled = 0;
             while (filled < Packet.SIZE) {
@@ -401,6 +426,9 @@ public final class ExchangeClient {
                             + " bytes of the resent packet");
                 }
                 filled += n;
+            }
+            if (Trace.on()) {
+                tracePackets(server, bytes, Packet.SIZE);
             }
             Packet packet = Packet.decode(bytes);
             if (packet.sequence() != sequence) {
@@ -540,6 +568,7 @@ public final class ExchangeClient {
                                   last, and the original server drops the last one too, with
                                   p = 1/4 per stream: all N streams miss it with (1/4)^N,
                                   0.1 % for 5, 25 % for 1 (the seed clients' way)
+              --trace             every request and packet on the wire, in hex and decoded, to stderr
               --help              this text
             exit status: 0 the output is complete; 1 it could not be (nothing written); 2 bad flags""";
 
@@ -551,6 +580,9 @@ public final class ExchangeClient {
             if (flags.help()) {
                 System.out.println(USAGE);
                 return;
+            }
+            if (flags.trace()) {
+                Trace.enable();
             }
             Options defaults = Options.defaults();
             options = new Options(

@@ -22,6 +22,7 @@ import java.util.random.RandomGenerator;
 
 import wirelab.Flags;
 import wirelab.Sockets;
+import wirelab.Trace;
 
 /**
  * The BetaCrew mock exchange server, wire-compatible with the original Node {@code main.js}.
@@ -161,6 +162,9 @@ public final class ExchangeServer implements AutoCloseable {
                     return;
                 }
                 Packet.Request request = Packet.Request.decode(requestBytes);
+                if (Trace.on()) {
+                    Trace.received(client, request.hexByField(), request.meaning());
+                }
                 switch (request.callType()) {
                     case Packet.Request.STREAM_ALL_PACKETS -> {
                         streamAllPackets(socket, out, client);
@@ -228,6 +232,9 @@ public final class ExchangeServer implements AutoCloseable {
                 // The last packet is never dropped: it is how a client learns the highest sequence.
                 boolean last = sequence == bookSize;
                 if (!last && random.nextDouble() < options.dropProbability()) {
+                    if (Trace.on()) {
+                        Trace.sent(client, "(nothing)", "sequence " + sequence + " dropped on purpose");
+                    }
                     dropped++;
                     if (firstDropped.size() < 20) {
                         firstDropped.add(sequence);
@@ -239,6 +246,9 @@ public final class ExchangeServer implements AutoCloseable {
                     filled = 0;
                 }
                 System.arraycopy(encodedBook, (sequence - 1) * Packet.SIZE, chunk, filled, Packet.SIZE);
+                if (Trace.on()) {
+                    tracePacket(client, chunk, filled);
+                }
                 filled += Packet.SIZE;
                 sent++;
             }
@@ -262,6 +272,9 @@ public final class ExchangeServer implements AutoCloseable {
         }
         pause();
         out.write(encodedBook, (resendSeq - 1) * Packet.SIZE, Packet.SIZE);
+        if (Trace.on()) {
+            tracePacket(client, encodedBook, (resendSeq - 1) * Packet.SIZE);
+        }
         log.log(INFO, client + " resent sequence " + resendSeq);
         return true;
     }
@@ -274,6 +287,10 @@ public final class ExchangeServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    private static void tracePacket(String client, byte[] bytes, int offset) throws java.net.ProtocolException {
+        Trace.sent(client, Packet.hexByField(bytes, offset), Packet.decode(bytes, offset, offset).meaning());
     }
 
     /** A generated book for load: symbols cycle, sequences 1..n, values vary but repeat. */
@@ -300,6 +317,7 @@ public final class ExchangeServer implements AutoCloseable {
               --packets N       serve a generated book of N packets instead of the original 14
               --delay-ms MS     wait MS before each response, to make round trips visible
               --idle-timeout-ms MS  close a connection that sends nothing for MS (default 30000)
+              --trace           every request and packet on the wire, in hex and decoded, to stderr
               --help            this text""";
 
     public static void main(String[] args) throws Exception {
@@ -309,6 +327,9 @@ public final class ExchangeServer implements AutoCloseable {
             if (flags.help()) {
                 System.out.println(USAGE);
                 return;
+            }
+            if (flags.trace()) {
+                Trace.enable();
             }
             Options defaults = Options.original();
             options = new Options(

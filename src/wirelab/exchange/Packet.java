@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
+import wirelab.Trace;
+
 /**
  * The BetaCrew wire format: one stock packet of 17 bytes, and the 2-byte request that asks
  * for packets. Both the exchange server and the client speak it through this file only.
@@ -142,6 +144,33 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
         public static Request decode(byte[] twoBytes) {
             return new Request(twoBytes[0], twoBytes[1]);   // byte widens with its sign: 0xFF is -1
         }
+
+        /** "01 00" */
+        public String hexByField() {
+            return Trace.hex(encode(), 0, 1) + " " + Trace.hex(encode(), 1, 1);
+        }
+
+        /** "request: call type 1, stream all packets" */
+        public String meaning() {
+            return switch (callType) {
+                case STREAM_ALL_PACKETS -> "request: call type 1, stream all packets";
+                case RESEND_PACKET -> "request: call type 2, resend sequence " + resendSeq;
+                default -> "request: call type " + callType + ", which the protocol does not have";
+            };
+        }
+    }
+
+    // --- for --trace: the same bytes, grouped by the fields of the table above -------------
+
+    /** "41415050 42 00000032 00000064 00000001": symbol, indicator, quantity, price, sequence. */
+    public static String hexByField(byte[] bytes, int offset) {
+        return Trace.hex(bytes, offset, 4) + " " + Trace.hex(bytes, offset + 4, 1) + " " + Trace.hex(bytes, offset + 5, 4)
+                + " " + Trace.hex(bytes, offset + 9, 4) + " " + Trace.hex(bytes, offset + 13, 4);
+    }
+
+    /** "AAPL  B  quantity 50  price 100  sequence 1" */
+    public String meaning() {
+        return symbol + "  " + buySellIndicator + "  quantity " + quantity + "  price " + price + "  sequence " + sequence;
     }
 
     private static String hex(byte[] bytes, int offset, int length) {

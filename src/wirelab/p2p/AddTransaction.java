@@ -2,12 +2,15 @@ package wirelab.p2p;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
+import wirelab.Trace;
 import wirelab.websocket.WebSocketClient;
 
 /**
@@ -20,9 +23,14 @@ public final class AddTransaction {
     private AddTransaction() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] commandLine) throws Exception {
+        List<String> rest = new ArrayList<>(List.of(commandLine));
+        if (rest.remove("--trace")) {   // every handshake line and frame on the wire, to stderr
+            Trace.enable();
+        }
+        String[] args = rest.toArray(String[]::new);
         if (args.length < 1 || args.length > 2 || args[0].startsWith("-")) {
-            System.err.println("usage: scripts/add-transaction.sh node-N ['{\"from\":\"alice\",\"to\":\"bob\",\"amount\":5}']");
+            System.err.println("usage: scripts/add-transaction.sh node-N ['{\"from\":\"alice\",\"to\":\"bob\",\"amount\":5}'] [--trace]");
             System.exit(args.length >= 1 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
         }
         int port = NodeConfig.portOf(Path.of(args[0]));

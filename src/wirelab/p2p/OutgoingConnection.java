@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import wirelab.Trace;
+
 /**
  * One connection this node dialed, through the JDK's {@code java.net.http.WebSocket} client:
  * the listener the client calls, and the outbox that feeds it. (The other kind, a connection
@@ -29,6 +31,8 @@ final class OutgoingConnection implements WebSocket.Listener {
     private static final System.Logger log = System.getLogger("peer-node");
     private static final int OUTBOX_CAPACITY = 10_000;
     private static final int SEND_TIMEOUT_SECONDS = 5;
+    /** The JDK client writes and reads the frames itself; --trace sees its messages, not its bytes. */
+    private static final String JDK_FRAMES = "(frames by the JDK client)";
 
     final String address;
     final CatchUp.Session session;   // how messages from this peer are answered: on this connection
@@ -109,6 +113,9 @@ final class OutgoingConnection implements WebSocket.Listener {
             while (true) {
                 String text = outbox.take();
                 webSocket.sendText(text, true).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                if (Trace.on()) {
+                    Trace.sent(address, JDK_FRAMES, "text message, " + text.length() + " chars: " + Trace.quote(text));
+                }
             }
         } catch (InterruptedException e) {
             // stopped
@@ -138,6 +145,9 @@ final class OutgoingConnection implements WebSocket.Listener {
         }
         if (last) {
             String text = partial.toString();
+            if (Trace.on()) {
+                Trace.received(address, JDK_FRAMES, "text message, " + text.length() + " chars: " + Trace.quote(text));
+            }
             partial.setLength(0);
             messageBytes = 0;
             node.receive(text, session);

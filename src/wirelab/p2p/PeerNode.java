@@ -29,6 +29,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
+import wirelab.Trace;
 import wirelab.websocket.IncomingConnection;
 import wirelab.websocket.WebSocketServer;
 
@@ -428,11 +429,16 @@ public final class PeerNode implements AutoCloseable {
         return text.length() <= 200 ? text : text.substring(0, 200) + "... (" + text.length() + " chars)";
     }
 
-    /** {@code scripts/run-node.sh node-N} runs this with the node's folder. */
+    /** {@code scripts/run-node.sh node-N [--trace]} runs this with the node's folder. */
     public static void main(String[] args) throws Exception {
-        if (args.length != 1 || args[0].startsWith("-")) {
-            System.err.println("usage: scripts/run-node.sh node-N   (runs PeerNode with the folder nodes/node-N)");
+        boolean trace = args.length == 2 && args[1].equals("--trace");
+        if (args.length < 1 || args.length > 2 || args[0].startsWith("-") || (args.length == 2 && !trace)) {
+            System.err.println("usage: scripts/run-node.sh node-N [--trace]   (runs PeerNode with the folder nodes/node-N;"
+                    + " --trace shows every handshake, frame and message on the wire, to stderr)");
             System.exit(args.length == 1 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
+        }
+        if (trace) {
+            Trace.enable();
         }
         PeerNode node;
         try {

@@ -73,7 +73,7 @@ public final class IncomingConnection {
             if (state.get() != State.OPEN) {
                 throw new IOException("connection to " + peer + " is " + state.get() + "; cannot send");
             }
-            WebSocketFrame.write(out, WebSocketFrame.TEXT, payload);
+            WebSocketFrame.write(out, WebSocketFrame.TEXT, payload, peer);
         } finally {
             sendLock.unlock();
         }
@@ -180,7 +180,7 @@ public final class IncomingConnection {
             try {
                 pingOutstanding = true;
                 if (state.get() == State.OPEN) {
-                    WebSocketFrame.write(out, WebSocketFrame.PING, new byte[0]);
+                    WebSocketFrame.write(out, WebSocketFrame.PING, new byte[0], peer);
                 }
             } catch (IOException e) {
                 abort();
@@ -208,7 +208,7 @@ public final class IncomingConnection {
     private void sendFrame(int opcode, byte[] payload) throws IOException {
         sendLock.lock();
         try {
-            WebSocketFrame.write(out, opcode, payload);
+            WebSocketFrame.write(out, opcode, payload, peer);
         } finally {
             sendLock.unlock();
         }

@@ -12,6 +12,8 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Locale;
 
+import wirelab.Trace;
+
 /**
  * The client's side of RFC 6455, for a command that connects, says one thing and leaves (the
  * curriculum's add-transaction): the opening handshake with a fresh {@code Sec-WebSocket-Key},
@@ -36,9 +38,11 @@ public final class WebSocketClient implements AutoCloseable {
     private final OutputStream out;
     private final SecureRandom random;
     private final int timeoutMs;
+    private final String server;   // host:port, as --trace names it
 
     private WebSocketClient(Socket socket, SecureRandom random, int timeoutMs) throws IOException {
         this.socket = socket;
+        this.server = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
         this.out = socket.getOutputStream();
         this.random = random;
@@ -67,7 +71,15 @@ public final class WebSocketClient implements AutoCloseable {
         out.write(("GET / HTTP/1.1\r\nHost: " + hostHeader + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
+        if (Trace.on()) {
+            Trace.sent(server, "GET / HTTP/1.1", "opening handshake, Sec-WebSocket-Key: " + key);
+        }
         String head = WebSocketHandshake.readHeaderSection(socket, in, System.nanoTime() + timeoutMs * 1_000_000L, 8 * 1024);
+        if (Trace.on() && head != null) {
+            Trace.received(server, head.lines().findFirst().orElse(""), head.lines().filter(line -> line.regionMatches(true, 0,
+                    "Sec-WebSocket-Accept", 0, 20)).findFirst().orElse("no Sec-WebSocket-Accept")
+                    + " (the server's proof: base64(SHA-1(key + " + WebSocketHandshake.WEBSOCKET_GUID + ")))");
+        }
         if (head == null || !head.startsWith("HTTP/1.1 101 ")) {
             String firstLine = head == null ? "(a header section over 8 KiB)" : head.lines().findFirst().orElse("");
             throw new ProtocolException("expected HTTP/1.1 101 Switching Protocols, got " + firstLine);
@@ -80,7 +92,7 @@ public final class WebSocketClient implements AutoCloseable {
 
     /** Sends one text message in one masked frame. */
     public void sendText(String text) throws IOException {
-        WebSocketFrame.writeMasked(out, WebSocketFrame.TEXT, text.getBytes(StandardCharsets.UTF_8), newMask());
+        WebSocketFrame.writeMasked(out, WebSocketFrame.TEXT, text.getBytes(StandardCharsets.UTF_8), newMask(), server);
     }
 
     /**
@@ -91,8 +103,8 @@ public final class WebSocketClient implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try (socket) {
-            WebSocketFrame.writeMasked(out, WebSocketFrame.CLOSE, new byte[] {0x03, (byte) 0xE8}, newMask());   // 1000
-            while (WebSocketFrame.readFromServer(in, 1 << 20).opcode() != WebSocketFrame.CLOSE) {
+            WebSocketFrame.writeMasked(out, WebSocketFrame.CLOSE, new byte[] {0x03, (byte) 0xE8}, newMask(), server);   // 1000
+            while (WebSocketFrame.readFromServer(in, 1 << 20, server).opcode() != WebSocketFrame.CLOSE) {
                 // a message the server sent before it read our close: not ours to answer
             }
         } catch (java.io.EOFException | java.net.SocketTimeoutException e) {

@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.net.ProtocolException;
 import java.util.Arrays;
 
+import wirelab.Trace;
+
 /**
  * One WebSocket frame as RFC 6455 section 5.2 lays it out, read from a client and written by
  * the server. {@link WebSocketServer} puts frames together into messages.
@@ -74,16 +76,16 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
      * Reads one client frame. {@code maxPayload} is what the message still has room for: a
      * declared length beyond it is refused before a single payload byte is allocated.
      */
-    static WebSocketFrame read(DataInputStream in, long maxPayload) throws IOException {
-        return read(in, maxPayload, true);
+    static WebSocketFrame read(DataInputStream in, long maxPayload, String peer) throws IOException {
+        return read(in, maxPayload, true, peer);
     }
 
     /** Reads one server frame, as {@link WebSocketClient} does: it must not be masked. */
-    static WebSocketFrame readFromServer(DataInputStream in, long maxPayload) throws IOException {
-        return read(in, maxPayload, false);
+    static WebSocketFrame readFromServer(DataInputStream in, long maxPayload, String peer) throws IOException {
+        return read(in, maxPayload, false, peer);
     }
 
-    private static WebSocketFrame read(DataInputStream in, long maxPayload, boolean fromClient) throws IOException {
+    private static WebSocketFrame read(DataInputStream in, long maxPayload, boolean fromClient, String peer) throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
         boolean fin = (b0 & 0x80) != 0;
@@ -102,6 +104,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         if (masked != fromClient) {
             throw new ProtocolViolation(PROTOCOL_ERROR, fromClient ? "client frames must be masked" : "server frames must not be masked");
         }
+        int lengthForm = (int) length;   // 0-125: the length itself; 126: 16 bits follow; 127: 64 bits follow
         if (length == 126) {
             length = in.readUnsignedShort();
         } else if (length == 127) {
@@ -125,10 +128,16 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
             in.readFully(mask);
         }
         byte[] payload = readPayload(in, (int) length);
+        String maskedHex = Trace.on() ? Trace.payloadHex(payload) : null;
         if (masked) {
             applyMask(payload, mask);
         }
-        return new WebSocketFrame(fin, opcode, payload);
+        WebSocketFrame frame = new WebSocketFrame(fin, opcode, payload);
+        if (Trace.on()) {
+            Trace.received(peer, headerHex(b0, b1, lengthForm, length, masked ? mask : null) + " " + maskedHex,
+                    frame.meaning(lengthForm, masked ? mask : null));
+        }
+        return frame;
     }
 
     /** A payload longer than this is read into a buffer that grows as its bytes arrive. */
@@ -156,8 +165,8 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
     }
 
     /** Writes one unmasked, unfragmented server frame. The caller holds the connection's send lock. */
-    static void write(OutputStream out, int opcode, byte[] payload) throws IOException {
-        write(out, opcode, payload, null);
+    static void write(OutputStream out, int opcode, byte[] payload, String peer) throws IOException {
+        write(out, opcode, payload, null, peer);
     }
 
     /**
@@ -165,28 +174,33 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
      * unpredictable for every frame, 10.3: so that a page's script cannot choose the bytes an
      * intermediary sees).
      */
-    static void writeMasked(OutputStream out, int opcode, byte[] payload, byte[] mask) throws IOException {
-        write(out, opcode, payload.clone(), mask);
+    static void writeMasked(OutputStream out, int opcode, byte[] payload, byte[] mask, String peer) throws IOException {
+        write(out, opcode, payload.clone(), mask, peer);
     }
 
     /** Header and payload go out in one write, so a small frame is one TCP segment. */
-    private static void write(OutputStream out, int opcode, byte[] payload, byte[] mask) throws IOException {
+    private static void write(OutputStream out, int opcode, byte[] payload, byte[] mask, String peer) throws IOException {
+        WebSocketFrame frame = Trace.on() ? new WebSocketFrame(true, opcode, payload.clone()) : null;
         int length = payload.length;
         int lengthBytes = length < 126 ? 0 : length <= 0xFFFF ? 2 : 8;
         int maskBytes = mask == null ? 0 : 4;
-        byte[] frame = new byte[2 + lengthBytes + maskBytes + length];
-        frame[0] = (byte) (0x80 | opcode);   // FIN, no RSV bits
-        frame[1] = (byte) ((mask == null ? 0 : 0x80) | (lengthBytes == 0 ? length : lengthBytes == 2 ? 126 : 127));
+        byte[] bytes = new byte[2 + lengthBytes + maskBytes + length];
+        bytes[0] = (byte) (0x80 | opcode);   // FIN, no RSV bits
+        bytes[1] = (byte) ((mask == null ? 0 : 0x80) | (lengthBytes == 0 ? length : lengthBytes == 2 ? 126 : 127));
         for (int i = 0; i < lengthBytes; i++) {   // the extended length, big-endian
-            frame[2 + i] = (byte) ((long) length >> (8 * (lengthBytes - 1 - i)));
+            bytes[2 + i] = (byte) ((long) length >> (8 * (lengthBytes - 1 - i)));
         }
         if (mask != null) {
-            System.arraycopy(mask, 0, frame, 2 + lengthBytes, 4);
+            System.arraycopy(mask, 0, bytes, 2 + lengthBytes, 4);
             applyMask(payload, mask);
         }
-        System.arraycopy(payload, 0, frame, 2 + lengthBytes + maskBytes, length);
-        out.write(frame);
+        System.arraycopy(payload, 0, bytes, 2 + lengthBytes + maskBytes, length);
+        out.write(bytes);
         out.flush();
+        if (frame != null) {
+            Trace.sent(peer, headerHex(bytes[0] & 0xFF, bytes[1] & 0xFF, bytes[1] & 0x7F, length, mask) + " " + Trace.payloadHex(payload),
+                    frame.meaning(bytes[1] & 0x7F, mask));
+        }
     }
 
     /** payload[i] XOR mask[i mod 4], in place: masking and unmasking are the same step (5.3). */
@@ -194,6 +208,55 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         for (int i = 0; i < payload.length; i++) {
             payload[i] ^= mask[i & 3];
         }
+    }
+
+    // --- for --trace: a frame's bytes grouped by the fields of the diagram, and what they mean ----
+
+    /** "81 85 37fa213d": byte 0, byte 1, the extended length if any, the masking key if any. */
+    private static String headerHex(int b0, int b1, int lengthForm, long length, byte[] mask) {
+        String extended = lengthForm == 126 ? " " + String.format("%04x", length) : lengthForm == 127 ? " " + String.format("%016x", length) : "";
+        return String.format("%02x %02x", b0, b1) + extended + (mask == null ? "" : " " + Trace.hex(mask, 0, 4));
+    }
+
+    /** "FIN TEXT(0x1) MASK len 5 (7-bit) key 37fa213d: "Hello"" */
+    private String meaning(int lengthForm, byte[] mask) {
+        String header = (fin ? "FIN " : "") + opcodeName(opcode) + "(0x" + Integer.toHexString(opcode) + ")"
+                + (mask == null ? "" : " MASK") + " len " + payload.length
+                + (lengthForm < 126 ? " (7-bit)" : lengthForm == 126 ? " (16-bit)" : " (64-bit)")
+                + (mask == null ? "" : " key " + Trace.hex(mask, 0, 4));
+        String content = switch (opcode) {
+            case TEXT, CONTINUATION -> Trace.quote(new String(payload, java.nio.charset.StandardCharsets.UTF_8));
+            case CLOSE -> payload.length < 2 ? "no code" : closeCodeName(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF))
+                    + (payload.length > 2 ? " " + Trace.quote(new String(payload, 2, payload.length - 2, java.nio.charset.StandardCharsets.UTF_8)) : "");
+            default -> payload.length + " bytes";
+        };
+        return header + ": " + content;
+    }
+
+    static String opcodeName(int opcode) {
+        return switch (opcode) {
+            case CONTINUATION -> "CONTINUATION";
+            case TEXT -> "TEXT";
+            case BINARY -> "BINARY";
+            case CLOSE -> "CLOSE";
+            case PING -> "PING";
+            case PONG -> "PONG";
+            default -> "RESERVED";
+        };
+    }
+
+    /** "1000 NORMAL_CLOSURE" */
+    static String closeCodeName(int code) {
+        String name = switch (code) {
+            case NORMAL_CLOSURE -> "NORMAL_CLOSURE";
+            case GOING_AWAY -> "GOING_AWAY";
+            case PROTOCOL_ERROR -> "PROTOCOL_ERROR";
+            case INVALID_FRAME_PAYLOAD_DATA -> "INVALID_FRAME_PAYLOAD_DATA";
+            case MESSAGE_TOO_BIG -> "MESSAGE_TOO_BIG";
+            case INTERNAL_ERROR -> "INTERNAL_ERROR";
+            default -> "";
+        };
+        return code + (name.isEmpty() ? "" : " " + name);
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 import wirelab.Sockets;
+import wirelab.Trace;
 
 
 /**
@@ -90,6 +91,9 @@ final class WebSocketHandshake {
             return null;
         }
         HttpRequest request = parseRequest(head);
+        if (Trace.on()) {
+            traceRequest(peer, head);
+        }
         if (request == null) {
             respond(out, HttpResponse.text(400, "expected an HTTP/1.1 request line and 'Name: value' headers"), peer);
             return null;
@@ -126,6 +130,10 @@ final class WebSocketHandshake {
     /** 101 Switching Protocols: from the next byte on, both sides speak frames. */
     static void accept(OutputStream out, HttpRequest request, String peer) throws IOException {
         String accept = acceptFor(request.header("sec-websocket-key"));
+        if (Trace.on()) {
+            Trace.sent(peer, "HTTP/1.1 101 Switching Protocols", "Sec-WebSocket-Accept: " + accept + " = base64(SHA-1(\""
+                    + request.header("sec-websocket-key") + "\" + \"" + WEBSOCKET_GUID + "\"))");
+        }
         out.write(("HTTP/1.1 101 Switching Protocols\r\n"
                 + "Upgrade: websocket\r\n"
                 + "Connection: Upgrade\r\n"
@@ -156,6 +164,18 @@ final class WebSocketHandshake {
             matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
         }
         return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** --trace: the request line, then the headers the opening handshake turns on, one line each. */
+    private static void traceRequest(String peer, String head) {
+        String[] lines = head.split("\r\n");
+        Trace.received(peer, lines[0], "HTTP request line (" + head.length() + " bytes of head in all)");
+        for (int i = 1; i < lines.length; i++) {
+            String name = lines[i].contains(":") ? lines[i].substring(0, lines[i].indexOf(':')).trim().toLowerCase(Locale.ROOT) : "";
+            if (name.equals("upgrade") || name.equals("connection") || name.startsWith("sec-websocket-") || name.equals("origin")) {
+                Trace.received(peer, lines[i], "header the opening handshake checks (RFC 6455 4.2.1)");
+            }
+        }
     }
 
     /** Request line and headers; null when they are not HTTP/1.1 as RFC 9112 writes it. */
@@ -220,6 +240,10 @@ final class WebSocketHandshake {
         out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
         out.write(response.body());
         out.flush();
+        if (Trace.on()) {
+            Trace.sent(peer, "HTTP/1.1 " + response.status() + " " + REASON_PHRASES.getOrDefault(response.status(), "Error"),
+                    response.body().length + " bytes of " + response.headers().getOrDefault("Content-Type", "body"));
+        }
         if (response.status() >= 400) {
             log.log(INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
         }

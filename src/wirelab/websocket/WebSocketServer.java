@@ -292,7 +292,7 @@ public final class WebSocketServer implements AutoCloseable {
         try {
             while (true) {
                 long room = options.maxMessageBytes() - (message == null ? 0 : message.size());
-                WebSocketFrame frame = WebSocketFrame.read(in, room);
+                WebSocketFrame frame = WebSocketFrame.read(in, room, connection.toString());
                 switch (frame.opcode()) {
                     case WebSocketFrame.TEXT, WebSocketFrame.BINARY -> {
                         if (message != null) {
