@@ -57,10 +57,12 @@ final class CatchUp {
     static final long SYNC_INTERVAL_MS = 10_000;
 
     private final TransactionPool pool;
+    private final NodeEvents events;
     private final AtomicLong bytesSent = new AtomicLong();
 
-    CatchUp(TransactionPool pool) {
+    CatchUp(TransactionPool pool, NodeEvents events) {
         this.pool = pool;
+        this.events = events;
     }
 
     /** One connection's side of a reconciliation: how to answer on it, and which step comes next. */
@@ -112,7 +114,7 @@ final class CatchUp {
         JsonObject data = new JsonObject();
         data.addProperty("count", pool.count());
         data.addProperty("digest", digestOf(pool.bucketDigests()));
-        send(session, message("SYNC", data));
+        send(session, "SYNC", message("SYNC", data));
     }
 
     /** B's pool differs: list our ids in every bucket whose digest differs from B's. */
@@ -153,7 +155,7 @@ final class CatchUp {
         JsonObject data = new JsonObject();
         data.add("buckets", gson.toJsonTree(buckets));
         data.add("ids", gson.toJsonTree(ids));
-        send(session, message("SYNC_IDS", data));
+        send(session, "SYNC_IDS", message("SYNC_IDS", data));
         log.log(INFO, "catch-up with " + session + ": " + buckets.size() + " buckets differ; listed our " + ids.size() + " ids in them");
     }
 
@@ -167,7 +169,7 @@ final class CatchUp {
         for (String id : wanted) {
             String transaction = session.offered.remove(id) ? pool.transactionJson(id) : null;
             if (transaction != null) {
-                send(session, "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                send(session, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
                 sent++;
             }
         }
@@ -207,7 +209,7 @@ final class CatchUp {
         answer.add("buckets", buckets);
         session.bucketsSent = true;
         session.bucketsAnswered.clear();
-        send(session, message("SYNC_BUCKETS", answer));
+        send(session, "SYNC_BUCKETS", message("SYNC_BUCKETS", answer));
     }
 
     /** A's ids in some buckets: send what A lacks there, and ask for what we lack. */
@@ -238,7 +240,7 @@ final class CatchUp {
         for (int bucket : listed) {
             for (String id : pool.idsInBucket(bucket)) {
                 if (!theirs.contains(id)) {
-                    send(session, "{\"type\":\"TRANSACTION\",\"data\":" + pool.transactionJson(id) + "}");
+                    send(session, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + pool.transactionJson(id) + "}");
                     sent++;
                 }
             }
@@ -247,7 +249,7 @@ final class CatchUp {
         if (!wanted.isEmpty()) {
             JsonObject want = new JsonObject();
             want.add("ids", gson.toJsonTree(wanted));
-            send(session, message("SYNC_WANT", want));
+            send(session, "SYNC_WANT", message("SYNC_WANT", want));
         }
         log.log(INFO, "catch-up with " + session + ": sent " + sent + " transactions it lacked, asked for the "
                 + wanted.size() + " we lack");
@@ -258,9 +260,10 @@ final class CatchUp {
         return bytesSent.get();
     }
 
-    private void send(Session session, String text) {
+    private void send(Session session, String type, String text) {
         bytesSent.addAndGet(text.getBytes(StandardCharsets.UTF_8).length);
         session.reply.accept(text);
+        events.publish("out", type, session.peer, null);
     }
 
     // --- shapes -----------------------------------------------------------------------------

@@ -14,9 +14,10 @@ import wirelab.websocket.HttpResponse;
 /**
  * The live view, served on the node's own port: a browser's GET is not a WebSocket upgrade, so
  * {@link wirelab.websocket.WebSocketServer} hands it here. {@code /} is the page
- * ({@code mesh.html}, which walks the mesh through every node's status); {@code /status} is
- * this node's own state as JSON. Its CORS header lets a page served by one node read another
- * node's status.
+ * ({@code mesh.html}, which walks the mesh through every node's status and listens to every
+ * node's events); {@code /status} is this node's own state as JSON; {@code /events} its
+ * messages as they go ({@link NodeEvents}). Their CORS header lets a page served by one node
+ * read the others.
  */
 final class MeshView {
 
@@ -33,21 +34,23 @@ final class MeshView {
         return switch (request.path()) {
             case "/" -> new HttpResponse(200,
                     Map.of("Content-Type", "text/html; charset=utf-8", "Cache-Control", "no-store"), MESH_PAGE);
+            case "/events" -> node.events().subscribe();
             case "/status" -> new HttpResponse(200,
                     Map.of("Content-Type", "application/json", "Access-Control-Allow-Origin", "*", "Cache-Control", "no-store"),
                     statusJson().getBytes(StandardCharsets.UTF_8));
             default -> HttpResponse.text(404, "nothing at " + PeerNode.abbreviate(request.path())
-                    + "; try / (the live mesh view) or /status");
+                    + "; try / (the live mesh view), /status or /events");
         };
     }
 
-    /** {"address", "connectedAddresses", "attemptingToConnectToAddress", "transactionCount"} */
+    /** {"address", "connectedAddresses", "attemptingToConnectToAddress", "transactionCount", "lastTransactions"} */
     String statusJson() {
         JsonObject status = new JsonObject();
         status.addProperty("address", node.address());
         status.add("connectedAddresses", gson.toJsonTree(node.connectedAddresses()));
         status.add("attemptingToConnectToAddress", gson.toJsonTree(node.attemptingToConnectToAddress()));
         status.addProperty("transactionCount", node.transactionCount());
+        status.add("lastTransactions", gson.toJsonTree(node.lastTransactions(5)));
         return gson.toJson(status);
     }
 

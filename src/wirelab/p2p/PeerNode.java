@@ -66,6 +66,7 @@ public final class PeerNode implements AutoCloseable {
     private final TransactionPool pool;
     private final CatchUp catchUp;
     private final SeenMessages seenMessages = new SeenMessages();
+    private final NodeEvents events = new NodeEvents();
     private WebSocketServer server;
     private volatile PeerAddresses addresses;
     private String myAddress;   // MY_ADDRESS, or ws://localhost:PORT once the server listens
@@ -90,7 +91,7 @@ public final class PeerNode implements AutoCloseable {
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
         this.pool = pool;
-        this.catchUp = new CatchUp(pool);
+        this.catchUp = new CatchUp(pool, events);
     }
 
     /** Loads the transaction pool, listens on the port, then dials every known peer. */
@@ -144,6 +145,15 @@ public final class PeerNode implements AutoCloseable {
 
     public int transactionCount() {
         return pool.count();
+    }
+
+    /** The last {@code n} transactions stored, newest last. */
+    public List<JsonObject> lastTransactions(int n) {
+        return pool.lastTransactions(n);
+    }
+
+    NodeEvents events() {
+        return events;
     }
 
     /** Bytes this node has sent to bring peers up to date (catch-up messages and the transactions they asked for). */
@@ -251,6 +261,7 @@ public final class PeerNode implements AutoCloseable {
         retryDelayMs.remove(connection.address);
         handshakeData.add(myAddress);
         connection.send(message("HANDSHAKE", gson.toJsonTree(handshakeData)));
+        events.publish("out", "HANDSHAKE", connection.address, null);
         log.log(INFO, "connected to " + connection.address + "; sent HANDSHAKE " + handshakeData);
         catchUp.start(connection.session);   // after the HANDSHAKE, which stays the first message
     }
@@ -331,6 +342,7 @@ public final class PeerNode implements AutoCloseable {
     void receive(String text, CatchUp.Session from) {
         String seenId = seenMessages.idOf(text);
         if (seenId != null) {
+            events.publish("in", "TRANSACTION", from.peer, seenId);
             log.log(INFO, "already have transaction " + seenId + " (from " + from + "); not passing it on");
             return;
         }
@@ -348,6 +360,9 @@ public final class PeerNode implements AutoCloseable {
         JsonElement type = message.get("type");
         JsonElement data = message.get("data");
         String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
+        if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its id is known
+            events.publish("in", PeerNode.abbreviate(typeName), from.peer, null);
+        }
         switch (typeName) {
             case "HANDSHAKE" -> {
                 if (data == null || !data.isJsonArray()) {
@@ -405,6 +420,7 @@ public final class PeerNode implements AutoCloseable {
             log.log(WARNING, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;
         }
+        events.publish("in", "TRANSACTION", from.peer, id);
         if (pool.contains(id) || !pool.store(id, gson.toJson(transaction))) {
             seenMessages.remember(messageText, id);
             log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
@@ -414,6 +430,7 @@ public final class PeerNode implements AutoCloseable {
         List<OutgoingConnection> peers = outgoingSnapshot();
         for (OutgoingConnection peer : peers) {
             peer.send(messageText);
+            events.publish("out", "TRANSACTION", peer.address, id);
         }
         log.log(INFO, "stored transaction " + id + " from " + from + "; passed it to " + peers.size() + " peers");
     }

@@ -285,6 +285,17 @@ final class TransactionPool {
         }
     }
 
+    /** The last {@code n} stored transactions, newest last. */
+    List<JsonObject> lastTransactions(int n) {
+        poolLock.lock();
+        try {
+            return ids.subList(Math.max(0, storedCount - n), storedCount).stream()
+                    .map(id -> JsonParser.parseString(transactionById.get(id)).getAsJsonObject()).toList();
+        } finally {
+            poolLock.unlock();
+        }
+    }
+
     int count() {
         poolLock.lock();
         try {

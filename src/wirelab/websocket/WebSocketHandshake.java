@@ -106,7 +106,11 @@ final class WebSocketHandshake {
         // Not asking for a WebSocket: a plain GET. A server may ignore an Upgrade to anything else
         // (RFC 9110 section 7.8), such as the "Upgrade: h2c" the JDK's HttpClient sends.
         if (!request.headerHasToken("upgrade", "websocket")) {
-            respond(out, plainHttp.apply(request), peer);
+            HttpResponse answer = plainHttp.apply(request);
+            if (answer.streamWriter() != null) {
+                interruptOnHangUp(socket, in);
+            }
+            respond(out, answer, peer);
             return null;
         }
         String problem = upgradeProblem(request);
@@ -164,6 +168,26 @@ final class WebSocketHandshake {
             matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
         }
         return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * A streamed body waits for things to send, and would only notice a client that hung up at
+     * its next write. A reader on the side sees the end of the client's input at once and
+     * interrupts the streaming thread, which then lets go of what it held.
+     */
+    private static void interruptOnHangUp(Socket socket, InputStream in) throws IOException {
+        Thread streaming = Thread.currentThread();
+        socket.setSoTimeout(0);
+        Thread.ofVirtual().name("hang-up-watch").start(() -> {
+            try {
+                while (in.read() >= 0) {
+                    // a client of an event stream has nothing more to say; whatever it sends is ignored
+                }
+            } catch (IOException e) {
+                // reset or closed: the same as hanging up
+            }
+            streaming.interrupt();
+        });
     }
 
     /** --trace: the request line, then the headers the opening handshake turns on, one line each. */
@@ -235,17 +259,23 @@ final class WebSocketHandshake {
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(response.status()).append(' ')
                 .append(REASON_PHRASES.getOrDefault(response.status(), "Error")).append("\r\n");
         response.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        head.append("Content-Length: ").append(response.body().length).append("\r\n")
-            .append("Connection: close\r\n\r\n");
+        if (response.streamWriter() == null) {
+            head.append("Content-Length: ").append(response.body().length).append("\r\n");
+        }
+        head.append("Connection: close\r\n\r\n");   // a streamed body ends when the connection does
         out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
         out.write(response.body());
         out.flush();
         if (Trace.on()) {
             Trace.sent(peer, "HTTP/1.1 " + response.status() + " " + REASON_PHRASES.getOrDefault(response.status(), "Error"),
-                    response.body().length + " bytes of " + response.headers().getOrDefault("Content-Type", "body"));
+                    response.streamWriter() != null ? "a stream of " + response.headers().get("Content-Type")
+                            : response.body().length + " bytes of " + response.headers().getOrDefault("Content-Type", "body"));
         }
         if (response.status() >= 400) {
             log.log(INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
+        }
+        if (response.streamWriter() != null) {
+            response.streamWriter().writeTo(out);
         }
     }
 }

@@ -55,7 +55,7 @@ class MeshViewBrowserTest {
     }
 
     @Test
-    void theViewShowsThreeNodesAndTheirLinksThenDropsOneThatStops() throws Exception {
+    void theViewShowsThreeNodesTheirLinksAndGossipPassingThenDropsOneThatStops() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed at " + CHROMIUM
                 + " (apt-get install chromium); the browser test needs it");
         for (int i = 0; i < 3; i++) {
@@ -76,27 +76,51 @@ class MeshViewBrowserTest {
         for (PeerNode node : nodes) {
             assertTrue(labels.contains(node.address()), labels);
         }
+        // Every node's event stream is open, and the first node's panel with it.
+        awaitTrue(browser, "[...sources.values()].filter(s => s.readyState === 1).length === 3");
+        browser.evaluate("document.querySelector('.node[data-address=\"" + nodes.get(0).address()
+                + "\"]').dispatchEvent(new MouseEvent('click')); 'clicked'");
         // The browser's own WebSocket client (which offers permessage-deflate; we decline it) can
         // talk to a node: a transaction sent from the page reaches every node, and the close
         // handshake ends with the code the browser chose.
         String closed = browser.evaluate("new Promise((resolve, reject) => {"
                 + " const ws = new WebSocket('ws://localhost:" + nodes.get(1).port() + "/');"
-                + " ws.onopen = () => { ws.send(JSON.stringify({type: 'TRANSACTION', data: {from: 'browser', amount: 9}}));"
+                + " ws.onopen = () => { ws.send(JSON.stringify({type: 'TRANSACTION', data: {id: 'from-the-browser', from: 'browser', amount: 9}}));"
                 + " ws.close(1000, 'done'); };"
                 + " ws.onclose = event => resolve('closed ' + event.code + ' clean=' + event.wasClean);"
                 + " ws.onerror = () => reject('websocket error'); })");
         assertEquals("closed 1000 clean=true", closed);
+        // The page shows it passing from node to node: dots along the lines, from node 1 to both others
+        awaitTrue(browser, "document.querySelectorAll('.dot.TRANSACTION').length > 0");
+        byte[] gossip = Base64.getDecoder().decode(browser.call("Page.captureScreenshot", new JsonObject()).get("data").getAsString());
+        Files.createDirectories(Path.of("build"));
+        Files.write(Path.of("build/mesh-gossip.png"), gossip);
+        awaitTrue(browser, "(dotsShown.TRANSACTION || 0) >= 2");
         for (PeerNode node : nodes) {
             PeerNodeTest.awaitTrue(() -> node.transactionCount() == 1, node.address() + " stores the browser's transaction");
         }
+        // and the clicked node's panel holds it, among its events and its last transactions
+        awaitTrue(browser, "document.getElementById('panel').textContent.includes('from-the-browser')");
+        String panel = browser.evaluate("document.getElementById('panel').textContent");
+        assertTrue(panel.contains(nodes.get(0).address()) && panel.contains("TRANSACTION"), panel);
 
         byte[] png = Base64.getDecoder().decode(browser.call("Page.captureScreenshot", new JsonObject()).get("data").getAsString());
-        Files.createDirectories(Path.of("build"));
         Files.write(Path.of("build/mesh-view.png"), png);
 
         PeerNode leaving = nodes.remove(2);
         leaving.close();
         assertEquals("2 nodes, 1 links", awaitView(browser, "2 nodes, 1 links"));
+    }
+
+    /** Polls a JavaScript condition in the page until it holds, for 10 s at most. */
+    private static void awaitTrue(DevTools browser, String condition) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (browser.evaluate("String(" + condition + ")").equals("true")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("within 10 s, the page never showed: " + condition);
     }
 
     /** Polls the rendered DOM until it shows {@code expected}; returns what it last showed. */
