@@ -98,7 +98,7 @@ $(JUNIT_JAR):
 $(CLASSES)/.built: $(SOURCES) $(RESOURCES) $(GSON_JAR) $(ERRORPRONE_JAR)
 	rm -rf $(CLASSES) && mkdir -p $(CLASSES)
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(GSON_JAR):$(ERRORPRONE_JAR) -d $(CLASSES) $(SOURCES)
-	cd src && cp --parents $(RESOURCES:src/%=%) ../$(CLASSES)/
+	for f in $(RESOURCES:src/%=%); do mkdir -p "$(CLASSES)/$${f%/*}" && cp "src/$$f" "$(CLASSES)/$$f"; done
 	$(JAR_TOOL) --create --file $(JAR) -C $(CLASSES) .
 	echo "$(RUN_CP)" > build/classpath
 	touch $@

@@ -6,6 +6,7 @@
 #      /Library/Java/JavaVirtualMachines/*/Contents/Home and `/usr/libexec/java_home -v 21+`
 #      (macOS), ~/.sdkman/candidates/java/* (SDKMAN), Homebrew's opt/openjdk*.
 # When none fits it says what it looked at and what it found too old, and exits 1.
+# WIRELAB_JDK_PLACES (space-separated globs) replaces the usual places: the tests use it.
 # Written for bash 3.2 and POSIX tools, so it runs on macOS as it is and on Linux.
 set -u
 REQUIRED=21
@@ -65,12 +66,13 @@ else
 fi
 
 candidates=()
-for home in /usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home "$HOME"/.sdkman/candidates/java/* \
-            /opt/homebrew/opt/openjdk*/libexec/openjdk.jdk/Contents/Home /usr/local/opt/openjdk*/libexec/openjdk.jdk/Contents/Home \
-            /home/linuxbrew/.linuxbrew/opt/openjdk*/libexec; do
+places="/usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home $HOME/.sdkman/candidates/java/*
+        /opt/homebrew/opt/openjdk*/libexec/openjdk.jdk/Contents/Home /usr/local/opt/openjdk*/libexec/openjdk.jdk/Contents/Home
+        /home/linuxbrew/.linuxbrew/opt/openjdk*/libexec"
+for home in ${WIRELAB_JDK_PLACES:-$places}; do   # unquoted on purpose: each glob expands to the folders it names
   [ -d "$home" ] && [ ! -L "$home" ] && candidates+=("$home")
 done
-if [ -x /usr/libexec/java_home ]; then
+if [ -z "${WIRELAB_JDK_PLACES:-}" ] && [ -x /usr/libexec/java_home ]; then
   home=$(/usr/libexec/java_home -v "$REQUIRED+" 2>/dev/null) && candidates+=("$home")
 fi
 best=""; best_version=0
