@@ -112,10 +112,10 @@ final class OutgoingConnection implements WebSocket.Listener {
         try {
             while (true) {
                 String text = outbox.take();
-                webSocket.sendText(text, true).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 if (Trace.on()) {
                     Trace.sent(address, JDK_FRAMES, "text message, " + text.length() + " chars: " + Trace.quote(text));
                 }
+                webSocket.sendText(text, true).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             // stopped

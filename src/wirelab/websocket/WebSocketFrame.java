@@ -195,12 +195,12 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
             applyMask(payload, mask);
         }
         System.arraycopy(payload, 0, bytes, 2 + lengthBytes + maskBytes, length);
-        out.write(bytes);
-        out.flush();
-        if (frame != null) {
+        if (frame != null) {   // before the write, so the peer's answer is never traced ahead of it
             Trace.sent(peer, headerHex(bytes[0] & 0xFF, bytes[1] & 0xFF, bytes[1] & 0x7F, length, mask) + " " + Trace.payloadHex(payload),
                     frame.meaning(bytes[1] & 0x7F, mask));
         }
+        out.write(bytes);
+        out.flush();
     }
 
     /** payload[i] XOR mask[i mod 4], in place: masking and unmasking are the same step (5.3). */

@@ -71,7 +71,7 @@ final class WebSocketBench {
                 .redirectOutput(folder.resolve("node.log").toFile()).start();
         List<Socket> held = new ArrayList<>();
         try {
-            for (int i = 0; i < 200 && !handshake(port, held); i++) {
+            for (int i = 0; i < 600 && !handshake(port, held); i++) {
                 Thread.sleep(50);   // until the node listens
             }
             Thread.sleep(500);
