@@ -108,11 +108,14 @@ $(TEST_CLASSES)/.built: $(CLASSES)/.built $(TEST_SOURCES) $(JUNIT_JAR)
 	$(JAVAC) $(JAVAC_FLAGS) -cp $(RUN_CP):$(ERRORPRONE_JAR):$(JUNIT_JAR) -d $(TEST_CLASSES) $(TEST_SOURCES)
 	touch $@
 
-# Runs every test; logs go to build/test.log. The last line is the summary CI reads.
+# Runs every test; logs go to build/test.log. The last line is the summary CI reads. Each test
+# runs on a thread of its own, so one that overruns its @Timeout in a call that ignores
+# interrupts is abandoned and failed, and the run goes on.
 test: $(TEST_CLASSES)/.built
 	@rm -f build/test.log
 	@$(JAVA) -Djava.util.logging.config.file=test/logging.properties -jar $(JUNIT_JAR) execute \
 	    --disable-banner --disable-ansi-colors --details=tree --class-path $(RUN_CP):$(TEST_CLASSES) \
+	    --config junit.jupiter.execution.timeout.thread.mode.default=SEPARATE_THREAD \
 	    --scan-class-path $(TEST_CLASSES) 2>&1 | tee build/test-output.txt; status=$$?; \
 	  if [ $$status -ne 0 ] && [ -f build/test.log ]; then echo "--- last lines of build/test.log"; tail -n 60 build/test.log; fi; \
 	  awk '/tests successful/ {gsub(/[][]/, ""); passed = $$1} \
