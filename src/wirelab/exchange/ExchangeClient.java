@@ -300,7 +300,7 @@ public final class ExchangeClient {
      * <p>Five streams bring each packet five times. A packet we already hold is only compared
      * with the bytes ({@link Packet#sameAs}), not decoded again, and the lock is taken once per
      * read, not once per packet: for a book of a million packets this took the default run from
-     * 2.7 s to 1.7 s (make bench), against 0.8 s for one stream.
+     * 2.7 s to 1.1-1.5 s (make bench), against 0.9 s for one stream.
      */
     private int keep(byte[] bytes, int length, long streamOffset) throws ProtocolException {
         int added = 0;

@@ -69,7 +69,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "catch-up") : List.of(args);
+        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "mesh-processes", "catch-up") : List.of(args);
         long started = System.nanoTime();
         System.out.println("wirelab bench on " + machine());
         CommandBench.run("make", "-s", "build", "startup-cache");   // so that no timed or started process builds or trains
@@ -87,6 +87,9 @@ public final class Bench {
         }
         if (parts.contains("mesh")) {
             MeshBench.run();
+        }
+        if (parts.contains("mesh-processes")) {
+            MeshProcessBench.run();
         }
         StringBuilder table = new StringBuilder();
         table.append("| figure | min | median | unit | target |\n|---|--:|--:|---|---|\n");

@@ -198,7 +198,7 @@ final class MeshBench {
      * Ports below the kernel's ephemeral range (32768 and up here): a port picked with port 0
      * can be taken, before its node binds it, by one of the thousands of outgoing connections.
      */
-    private static List<Integer> freePorts(int n) {
+    static List<Integer> freePorts(int n) {
         List<Integer> ports = new ArrayList<>();
         for (int port = 20_000 + new java.util.Random().nextInt(10_000); ports.size() < n; port++) {
             try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
@@ -239,7 +239,7 @@ final class MeshBench {
         System.out.println("  every node holds each of the " + stored + " transactions exactly once, in memory and on disk");
     }
 
-    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+    static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (!condition.getAsBoolean()) {
             Bench.check(System.nanoTime() < deadline, what + " within " + seconds + " s");
