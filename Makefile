@@ -111,7 +111,9 @@ $(TEST_CLASSES)/.built: $(CLASSES)/.built $(TEST_SOURCES) $(JUNIT_JAR)
 # Runs every test; logs go to build/test.log. The last line is the summary CI reads. Each test
 # runs on a thread of its own, so one that overruns its @Timeout in a call that ignores
 # interrupts is abandoned and failed, and the run goes on.
-test: $(TEST_CLASSES)/.built
+# The start-up cache first: tests start node processes through the scripts, which would
+# otherwise train it in the middle of a test.
+test: $(TEST_CLASSES)/.built startup-cache
 	@rm -f build/test.log
 	@$(JAVA) -Djava.util.logging.config.file=test/logging.properties -jar $(JUNIT_JAR) execute \
 	    --disable-banner --disable-ansi-colors --details=tree --class-path $(RUN_CP):$(TEST_CLASSES) \

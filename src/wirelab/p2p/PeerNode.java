@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -171,6 +172,7 @@ public final class PeerNode implements AutoCloseable {
         }
         httpClient.shutdownNow();
         virtualThreads.shutdownNow();
+        stopPool();
         log.log(INFO, myAddress + " stopped");
     }
 
@@ -183,7 +185,16 @@ public final class PeerNode implements AutoCloseable {
         }
         httpClient.shutdownNow();
         virtualThreads.shutdownNow();
+        stopPool();
         log.log(INFO, myAddress + " aborted");
+    }
+
+    private void stopPool() {
+        try {
+            pool.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // --- dialing out: connectedAddresses and attemptingToConnectToAddress --------------------
@@ -377,7 +388,11 @@ public final class PeerNode implements AutoCloseable {
                             + abbreviate(String.valueOf(data)));
                     return;
                 }
-                receiveTransaction(data.getAsJsonObject(), text, from);
+                try {
+                    receiveTransaction(data.getAsJsonObject(), text, from);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();   // the node is stopping
+                }
             }
             case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> catchUp.receive(from, typeName, data == null ? JsonNull.INSTANCE : data);
             // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
@@ -412,7 +427,7 @@ public final class PeerNode implements AutoCloseable {
      * The message goes on unchanged, byte for byte: a curriculum node compares transactions by
      * content, and would store a changed copy again.
      */
-    private void receiveTransaction(JsonObject transaction, String messageText, CatchUp.Session from) {
+    private void receiveTransaction(JsonObject transaction, String messageText, CatchUp.Session from) throws InterruptedException {
         String id;
         try {
             id = TransactionId.of(transaction);
@@ -421,18 +436,25 @@ public final class PeerNode implements AutoCloseable {
             return;
         }
         events.publish("in", "TRANSACTION", from.peer, id);
-        if (pool.contains(id) || !pool.store(id, gson.toJson(transaction))) {
-            seenMessages.remember(messageText, id);
+        CompletableFuture<Void> onDisk = pool.contains(id) ? null : pool.add(id, gson.toJson(transaction));
+        seenMessages.remember(messageText, id);
+        if (onDisk == null) {
             log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
             return;
         }
-        seenMessages.remember(messageText, id);
-        List<OutgoingConnection> peers = outgoingSnapshot();
-        for (OutgoingConnection peer : peers) {
-            peer.send(messageText);
-            events.publish("out", "TRANSACTION", peer.address, id);
-        }
-        log.log(INFO, "stored transaction " + id + " from " + from + "; passed it to " + peers.size() + " peers");
+        // This connection's next message is read while the pool writes this one, so a burst shares
+        // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
+        onDisk.thenRun(() -> {
+            List<OutgoingConnection> peers = outgoingSnapshot();
+            for (OutgoingConnection peer : peers) {
+                peer.send(messageText);
+                events.publish("out", "TRANSACTION", peer.address, id);
+            }
+            log.log(INFO, "stored transaction " + id + " from " + from + "; passed it to " + peers.size() + " peers");
+        }).exceptionally(failure -> {
+            log.log(WARNING, "could not store transaction " + id + " from " + from + ": " + failure.getMessage());
+            return null;
+        });
     }
 
     private static String message(String type, JsonElement data) {

@@ -17,6 +17,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.google.gson.JsonElement;
@@ -40,11 +44,11 @@ import wirelab.AtomicFile;
  * {@link PeerNode} decides what to store; this file makes "stored" mean something:
  * <ul>
  * <li>each transaction is stored once, by its id ({@link TransactionId}), even across restarts;
- * <li>a transaction counts as stored only once it is on disk: {@link #store} returns after the
- *     fsync;
+ * <li>a transaction counts as stored only once it is on disk: the future {@link #add} returns
+ *     completes after the fsync, and only then is it counted, logged and passed on;
  * <li>storing costs the size of the new transactions, not of the pool: they are appended in
- *     place of the closing {@code "\n]\n"}, which is written again after them. Transactions that
- *     arrive while one append is under way share the next one (one write, one fsync).
+ *     place of the closing {@code "\n]\n"}, which is written again after them. One writer thread
+ *     does it; whatever arrived while it wrote goes in its next append (one write, one fsync).
  * </ul>
  *
  * What a crash can leave: an append cut short, so the file ends in a line that is half a
@@ -66,7 +70,13 @@ final class TransactionPool {
 
     private final Path file;
     private final ReentrantLock poolLock = new ReentrantLock();   // guards everything below but the file
-    private final ReentrantLock fileLock = new ReentrantLock();   // one append at a time
+
+    /** A transaction added, waiting for the writer to put it on disk. */
+    private record Pending(String id, String transactionJson, CompletableFuture<Void> onDisk) {
+    }
+
+    private final BlockingQueue<Pending> toWrite = new LinkedBlockingQueue<>(10_000);
+    private Thread writer;   // the only thread that touches the file after load
     private final List<String> ids = new ArrayList<>();           // in the order stored
     private final Map<String, String> transactionById = new HashMap<>();   // each as one line of JSON
     private final List<Set<String>> idsByBucket = new ArrayList<>();
@@ -96,7 +106,7 @@ final class TransactionPool {
                 log.log(WARNING, file + ": dropped a transaction with no usable id (" + e.getMessage() + ")");
                 continue;
             }
-            pool.add(id, json);
+            pool.remember(id, json);
         }
         pool.storedCount = pool.ids.size();
         byte[] canonical = pool.fileText().getBytes(StandardCharsets.UTF_8);
@@ -104,6 +114,7 @@ final class TransactionPool {
             AtomicFile.write(file, out -> out.write(canonical));
         }
         pool.fileLength = canonical.length;
+        pool.writer = Thread.ofVirtual().name("pool-writer").start(pool::writeLoop);
         return pool;
     }
 
@@ -147,60 +158,87 @@ final class TransactionPool {
     }
 
     /**
-     * Adds the transaction (its JSON text, one line) and returns once it is on disk; false if
-     * its id is already in the pool.
+     * Adds the transaction (its JSON text, one line) and returns at once: null when its id is
+     * already in the pool, else a future that completes once the transaction is on disk, or
+     * fails if its append did (then the pool forgets it, and a later copy may try again). The
+     * caller goes on reading while the pool's writer works, so transactions that arrive
+     * together share one append and one fsync; whatever must wait for "stored" (the log line,
+     * passing it on) waits on the future.
      */
-    boolean store(String id, String transactionJson) {
-        int position;
+    CompletableFuture<Void> add(String id, String transactionJson) throws InterruptedException {
+        Pending pending = new Pending(id, transactionJson, new CompletableFuture<>());
         poolLock.lock();
         try {
             if (transactionById.containsKey(id)) {
-                return false;
+                return null;
             }
-            add(id, transactionJson);
-            position = ids.size();
+            remember(id, transactionJson);
         } finally {
             poolLock.unlock();
         }
-        fileLock.lock();
+        toWrite.put(pending);   // a full queue (a disk far slower than the network) makes the caller wait
+        return pending.onDisk();
+    }
+
+    /** Adds the transaction and returns once it is on disk; false if its id is already in the pool. */
+    boolean store(String id, String transactionJson) {
         try {
-            List<String> batch;
-            poolLock.lock();
-            try {
-                if (!transactionById.containsKey(id)) {
-                    throw new IOException("an earlier append failed and took this transaction with it");
-                }
-                if (storedCount >= position) {
-                    return true;   // the append before ours, which waited for the file, took ours along
-                }
-                batch = new ArrayList<>();
-                for (String each : ids.subList(storedCount, ids.size())) {
-                    batch.add(transactionById.get(each));
-                }
-            } finally {
-                poolLock.unlock();
+            CompletableFuture<Void> onDisk = add(id, transactionJson);
+            if (onDisk == null) {
+                return false;
             }
-            append(batch);
-            poolLock.lock();
-            try {
-                storedCount += batch.size();
-            } finally {
-                poolLock.unlock();
-            }
+            onDisk.join();
             return true;
-        } catch (IOException e) {
-            poolLock.lock();
-            try {   // not on disk, so not stored: a later copy of each may try again
-                while (ids.size() > storedCount) {
-                    removeLast();
-                }
-            } finally {
-                poolLock.unlock();
-            }
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            fileLock.unlock();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while storing " + id, e);
+        } catch (CompletionException e) {
+            throw (UncheckedIOException) e.getCause();
         }
+    }
+
+    /** The pool's one writer: takes whatever is waiting, appends it in one write and one fsync, then says so. */
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>();
+        while (!Thread.currentThread().isInterrupted() || !toWrite.isEmpty()) {
+            try {
+                batch.add(toWrite.take());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();   // stopping: write what is already waiting, then end
+                if (toWrite.isEmpty()) {
+                    return;
+                }
+            }
+            toWrite.drainTo(batch);
+            try {
+                append(batch.stream().map(Pending::transactionJson).toList());
+                poolLock.lock();
+                try {
+                    storedCount += batch.size();
+                } finally {
+                    poolLock.unlock();
+                }
+                batch.forEach(pending -> pending.onDisk().complete(null));
+            } catch (IOException e) {
+                poolLock.lock();
+                try {   // not on disk, so not stored: the batch stood right after the stored ones
+                    for (Pending pending : batch) {
+                        forget(pending.id());
+                    }
+                } finally {
+                    poolLock.unlock();
+                }
+                UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+                batch.forEach(pending -> pending.onDisk().completeExceptionally(failure));
+            }
+            batch.clear();
+        }
+    }
+
+    /** Stops the writer once what is waiting is written. */
+    void close() throws InterruptedException {
+        writer.interrupt();
+        writer.join(5_000);
     }
 
     /**
@@ -208,7 +246,7 @@ final class TransactionPool {
      * disk. If that fails half-way (a full disk), the file is cut back to where it was and the
      * bracket written again, so the next append starts from a valid file.
      */
-    private void append(List<String> batch) throws IOException {
+    private void append(List<String> batch) throws IOException {   // on the writer thread only
         boolean wasEmpty = storedCount == 0;
         String text = (wasEmpty ? "" : ",\n") + String.join(",\n", batch) + CLOSING;
         ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
@@ -230,7 +268,7 @@ final class TransactionPool {
         }
     }
 
-    private void add(String id, String transactionJson) {
+    private void remember(String id, String transactionJson) {
         ids.add(id);
         transactionById.put(id, transactionJson);
         byte[] hash = TransactionId.sha256(id);
@@ -239,8 +277,8 @@ final class TransactionPool {
         bucketDigests[bucket] ^= ByteBuffer.wrap(hash, 1, 8).getLong();
     }
 
-    private void removeLast() {
-        String id = ids.remove(ids.size() - 1);
+    private void forget(String id) {
+        ids.remove(id);
         transactionById.remove(id);
         byte[] hash = TransactionId.sha256(id);
         int bucket = hash[0] & 0xFF;
