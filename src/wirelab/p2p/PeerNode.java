@@ -437,14 +437,15 @@ public final class PeerNode implements AutoCloseable {
         }
         events.publish("in", "TRANSACTION", from.peer, id);
         CompletableFuture<Void> onDisk = pool.contains(id) ? null : pool.add(id, gson.toJson(transaction));
-        seenMessages.remember(messageText, id);
         if (onDisk == null) {
+            seenMessages.remember(messageText, id);
             log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
             return;
         }
         // This connection's next message is read while the pool writes this one, so a burst shares
         // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
         onDisk.thenRun(() -> {
+            seenMessages.remember(messageText, id);
             List<OutgoingConnection> peers = outgoingSnapshot();
             for (OutgoingConnection peer : peers) {
                 peer.send(messageText);

@@ -71,11 +71,9 @@ final class TransactionPool {
     private final Path file;
     private final ReentrantLock poolLock = new ReentrantLock();   // guards everything below but the file
 
-    /** A transaction added, waiting for the writer to put it on disk. */
-    private record Pending(String id, String transactionJson, CompletableFuture<Void> onDisk) {
-    }
-
-    private final BlockingQueue<Pending> toWrite = new LinkedBlockingQueue<>(10_000);
+    /** The ids added and not yet written, one entry each; and what to tell when each is on disk. */
+    private final BlockingQueue<String> toWrite = new LinkedBlockingQueue<>(10_000);
+    private final Map<String, CompletableFuture<Void>> onDiskById = new HashMap<>();
     private Thread writer;   // the only thread that touches the file after load
     private final List<String> ids = new ArrayList<>();           // in the order stored
     private final Map<String, String> transactionById = new HashMap<>();   // each as one line of JSON
@@ -166,18 +164,19 @@ final class TransactionPool {
      * passing it on) waits on the future.
      */
     CompletableFuture<Void> add(String id, String transactionJson) throws InterruptedException {
-        Pending pending = new Pending(id, transactionJson, new CompletableFuture<>());
+        CompletableFuture<Void> onDisk = new CompletableFuture<>();
         poolLock.lock();
         try {
             if (transactionById.containsKey(id)) {
                 return null;
             }
             remember(id, transactionJson);
+            onDiskById.put(id, onDisk);
         } finally {
             poolLock.unlock();
         }
-        toWrite.put(pending);   // a full queue (a disk far slower than the network) makes the caller wait
-        return pending.onDisk();
+        toWrite.put(id);   // a full queue (a disk far slower than the network) makes the caller wait
+        return onDisk;
     }
 
     /** Adds the transaction and returns once it is on disk; false if its id is already in the pool. */
@@ -197,41 +196,58 @@ final class TransactionPool {
         }
     }
 
-    /** The pool's one writer: takes whatever is waiting, appends it in one write and one fsync, then says so. */
+    /**
+     * The pool's one writer: takes whatever is waiting, appends it in one write and one fsync,
+     * then says so. It writes in the order the pool added them (the order of {@code ids}), which
+     * is the order of the file; the queue only says how many are waiting.
+     */
     private void writeLoop() {
-        List<Pending> batch = new ArrayList<>();
+        List<String> signalled = new ArrayList<>();
         while (!Thread.currentThread().isInterrupted() || !toWrite.isEmpty()) {
             try {
-                batch.add(toWrite.take());
+                signalled.add(toWrite.take());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();   // stopping: write what is already waiting, then end
                 if (toWrite.isEmpty()) {
                     return;
                 }
             }
-            toWrite.drainTo(batch);
+            toWrite.drainTo(signalled);
+            List<String> batch;
+            List<String> texts = new ArrayList<>();
+            poolLock.lock();
+            try {   // every id signalled was added, so the next that many after the stored ones exist
+                batch = List.copyOf(ids.subList(storedCount, storedCount + signalled.size()));
+                batch.forEach(id -> texts.add(transactionById.get(id)));
+            } finally {
+                poolLock.unlock();
+            }
+            signalled.clear();
             try {
-                append(batch.stream().map(Pending::transactionJson).toList());
+                append(texts);
+                List<CompletableFuture<Void>> done = new ArrayList<>();
                 poolLock.lock();
                 try {
                     storedCount += batch.size();
+                    batch.forEach(id -> done.add(onDiskById.remove(id)));
                 } finally {
                     poolLock.unlock();
                 }
-                batch.forEach(pending -> pending.onDisk().complete(null));
+                done.forEach(onDisk -> onDisk.complete(null));
             } catch (IOException e) {
+                UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+                List<CompletableFuture<Void>> failed = new ArrayList<>();
                 poolLock.lock();
-                try {   // not on disk, so not stored: the batch stood right after the stored ones
-                    for (Pending pending : batch) {
-                        forget(pending.id());
-                    }
+                try {   // not on disk, so not stored: forgotten, so that a later copy may try again
+                    batch.forEach(id -> {
+                        forget(id);
+                        failed.add(onDiskById.remove(id));
+                    });
                 } finally {
                     poolLock.unlock();
                 }
-                UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-                batch.forEach(pending -> pending.onDisk().completeExceptionally(failure));
+                failed.forEach(onDisk -> onDisk.completeExceptionally(failure));
             }
-            batch.clear();
         }
     }
 
