@@ -6,12 +6,9 @@ import static java.lang.System.Logger.Level.WARNING;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,7 +25,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
-import com.google.gson.stream.JsonWriter;
 
 import wirelab.AtomicFile;
 import wirelab.Flags;
@@ -92,45 +88,6 @@ public final class ExchangeClient {
      */
     static final int DEFAULT_STREAMS = 5;
 
-    /**
-     * What one run did; printed as one line whether it succeeded or not. {@code lastSeenIn} is
-     * how many of the {@code streams} carried the highest sequence; {@code dropRate} the share of
-     * packets up to it that the streams missed.
-     */
-    public record Summary(int receivedInStream, int streams, int highestSequence, int lastSeenIn, double dropRate,
-                          int missing, int recovered, int retries, long elapsedMs, long recoveryMs) {
-        @Override
-        public String toString() {
-            return "received " + receivedInStream + " in " + streams + (streams == 1 ? " stream, " : " streams, ") + missing
-                    + " missing, " + recovered + " recovered, " + retries + " retries, " + elapsedMs + " ms (" + recoveryMs
-                    + " ms after the streams)" + (streams == 0 ? "" : "; " + tailRisk());
-        }
-
-        /**
-         * What the protocol cannot prove: a sequence after the highest one seen exists only if
-         * every stream dropped it, and each did so with about the drop rate the streams showed.
-         */
-        public String tailRisk() {
-            double chance = Math.pow(dropRate, streams);
-            return "the last sequence seen, " + highestSequence + ", came in " + lastSeenIn + " of " + streams
-                    + (streams == 1 ? " stream" : " streams") + "; a sequence " + (highestSequence + 1)
-                    + " would have had to be dropped by " + (streams == 1 ? "it" : "all " + streams)
-                    + ": at the drop rate seen (" + hundredths(dropRate) + "), a "
-                    + (chance == 0 ? "0" : chance < 0.001 ? "< 0.1" : tenths(100 * chance)) + " % chance";
-        }
-
-        // Rounded by hand: String.format's first call costs a short command 10-20 ms of start-up.
-        private static String hundredths(double value) {
-            long scaled = Math.round(value * 100);
-            return scaled / 100 + "." + (scaled % 100 < 10 ? "0" : "") + scaled % 100;
-        }
-
-        private static String tenths(double value) {
-            long scaled = Math.round(value * 10);
-            return scaled / 10 + "." + scaled % 10;
-        }
-    }
-
     /** The run could not produce a complete output; nothing was written. */
     public static final class IncompleteException extends IOException {
         private static final long serialVersionUID = 1L;
@@ -162,7 +119,7 @@ public final class ExchangeClient {
     }
 
     /** Streams, recovers every gap, writes the output. Throws when the output would be incomplete. */
-    public Summary run() throws IOException {
+    public ClientSummary run() throws IOException {
         AtomicFile.removeStaleTemps(options.out());   // left by a run that was killed while writing
         streamAllPackets();
         streamEndedNanos = System.nanoTime();
@@ -190,9 +147,9 @@ public final class ExchangeClient {
         return summary();
     }
 
-    public Summary summary() {
+    public ClientSummary summary() {
         long now = System.nanoTime();
-        return new Summary(receivedInStream.get(), streamsCompleted, highestSequence, lastSeenIn, dropRate, missing, recovered,
+        return new ClientSummary(receivedInStream.get(), streamsCompleted, highestSequence, lastSeenIn, dropRate, missing, recovered,
                 retries.get(), (now - startedNanos) / 1_000_000, streamEndedNanos == 0 ? 0 : (now - streamEndedNanos) / 1_000_000);
     }
 
@@ -266,7 +223,7 @@ public final class ExchangeClient {
                 filled += n;
                 int whole = filled - filled % Packet.SIZE;
                 if (Trace.on()) {
-                    tracePackets(server, chunk, whole);
+                    Packet.trace(server, true, chunk, 0, whole);
                 }
                 receivedInStream.addAndGet(keep(chunk, whole, streamOffset));
                 for (int offset = 0; offset < whole; offset += Packet.SIZE) {
@@ -331,19 +288,6 @@ public final class ExchangeClient {
             return added;
         } finally {
             bookLock.unlock();
-        }
-    }
-
-    /** --trace: each whole packet as it came, grouped by field and decoded; bad bytes are shown as they are. */
-    private static void tracePackets(String server, byte[] bytes, int length) {
-        for (int offset = 0; offset < length; offset += Packet.SIZE) {
-            String meaning;
-            try {
-                meaning = Packet.decode(bytes, offset, offset).meaning();
-            } catch (ProtocolException e) {
-                meaning = "not a valid packet: " + e.getMessage();
-            }
-            Trace.received(server, Packet.hexByField(bytes, offset), meaning);
         }
     }
 
@@ -428,7 +372,7 @@ public final class ExchangeClient {
                 filled += n;
             }
             if (Trace.on()) {
-                tracePackets(server, bytes, Packet.SIZE);
+                Packet.trace(server, true, bytes, 0, Packet.SIZE);
             }
             Packet packet = Packet.decode(bytes);
             if (packet.sequence() != sequence) {
@@ -467,76 +411,10 @@ public final class ExchangeClient {
 
     // --- 3. the output ----------------------------------------------------------------------
 
-    /** Writes sequences 1..highest as a JSON array, atomically: see {@link AtomicFile}. */
+    /** Writes sequences 1..highest as a JSON array, atomically ({@link BookFile}). */
     private void writeOutput() throws IOException {
-        AtomicFile.write(options.out(), file -> {
-            try (JsonWriter json = new JsonWriter(new UnsynchronizedWriter(file))) {
-                json.setIndent("  ");
-                json.beginArray();
-                for (int sequence = 1; sequence <= highestSequence; sequence++) {
-                    Packet packet = bySequence[sequence - 1];
-                    json.beginObject()
-                        .name("symbol").value(packet.symbol())
-                        .name("buySellIndicator").value(String.valueOf(packet.buySellIndicator()))
-                        .name("quantity").value(packet.quantity())
-                        .name("price").value(packet.price())
-                        .name("sequence").value(packet.sequence())
-                        .endObject();
-                }
-                json.endArray();
-            }
-        });
+        BookFile.write(options.out(), bySequence, highestSequence);
         log.log(INFO, "wrote " + highestSequence + " packets to " + options.out());
-    }
-
-    /**
-     * gson calls write() several times for every value; the JDK's writers take a lock on each
-     * call, which cost more than the writing itself (half the time of a million-packet run, by
-     * JFR). This one gathers characters in a StringBuilder and hands the file 64 KiB at a time.
-     */
-    private static final class UnsynchronizedWriter extends Writer {
-        private final OutputStream out;
-        private final StringBuilder chunk = new StringBuilder(1 << 16);
-
-        UnsynchronizedWriter(OutputStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public void write(char[] characters, int offset, int length) throws IOException {
-            chunk.append(characters, offset, length);
-            spillIfFull();
-        }
-
-        @Override
-        public void write(String text, int offset, int length) throws IOException {
-            chunk.append(text, offset, offset + length);
-            spillIfFull();
-        }
-
-        @Override
-        public void write(int character) throws IOException {
-            chunk.append((char) character);
-            spillIfFull();
-        }
-
-        private void spillIfFull() throws IOException {
-            if (chunk.length() >= 1 << 16) {
-                flush();
-            }
-        }
-
-        @Override
-        public void flush() throws IOException {
-            out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));
-            chunk.setLength(0);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-            out.close();
-        }
     }
 
     private static String firstFew(List<Integer> sequences) {
@@ -602,7 +480,7 @@ public final class ExchangeClient {
         }
         ExchangeClient client = new ExchangeClient(options);
         try {
-            Summary summary = client.run();
+            ClientSummary summary = client.run();
             System.out.println(summary + "; wrote " + options.out());
         } catch (IOException e) {
             System.out.println(client.summary() + "; wrote nothing");

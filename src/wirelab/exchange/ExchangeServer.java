@@ -247,7 +247,7 @@ public final class ExchangeServer implements AutoCloseable {
                 }
                 System.arraycopy(encodedBook, (sequence - 1) * Packet.SIZE, chunk, filled, Packet.SIZE);
                 if (Trace.on()) {
-                    tracePacket(client, chunk, filled);
+                    Packet.trace(client, false, chunk, filled, Packet.SIZE);
                 }
                 filled += Packet.SIZE;
                 sent++;
@@ -273,7 +273,7 @@ public final class ExchangeServer implements AutoCloseable {
         pause();
         out.write(encodedBook, (resendSeq - 1) * Packet.SIZE, Packet.SIZE);
         if (Trace.on()) {
-            tracePacket(client, encodedBook, (resendSeq - 1) * Packet.SIZE);
+            Packet.trace(client, false, encodedBook, (resendSeq - 1) * Packet.SIZE, Packet.SIZE);
         }
         log.log(INFO, client + " resent sequence " + resendSeq);
         return true;
@@ -287,10 +287,6 @@ public final class ExchangeServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    private static void tracePacket(String client, byte[] bytes, int offset) throws java.net.ProtocolException {
-        Trace.sent(client, Packet.hexByField(bytes, offset), Packet.decode(bytes, offset, offset).meaning());
     }
 
     /** A generated book for load: symbols cycle, sequences 1..n, values vary but repeat. */

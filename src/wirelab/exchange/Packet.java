@@ -168,6 +168,23 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
                 + " " + Trace.hex(bytes, offset + 9, 4) + " " + Trace.hex(bytes, offset + 13, 4);
     }
 
+    /** --trace: each whole packet in {@code bytes[0..length)}, grouped by field and decoded; bad bytes as they are. */
+    public static void trace(String peer, boolean received, byte[] bytes, int offset, int length) {
+        for (int at = offset; at < offset + length; at += SIZE) {
+            String meaning;
+            try {
+                meaning = decode(bytes, at, at).meaning();
+            } catch (ProtocolException e) {
+                meaning = "not a valid packet: " + e.getMessage();
+            }
+            if (received) {
+                Trace.received(peer, hexByField(bytes, at), meaning);
+            } else {
+                Trace.sent(peer, hexByField(bytes, at), meaning);
+            }
+        }
+    }
+
     /** "AAPL  B  quantity 50  price 100  sequence 1" */
     public String meaning() {
         return symbol + "  " + buySellIndicator + "  quantity " + quantity + "  price " + price + "  sequence " + sequence;

@@ -36,8 +36,8 @@ import wirelab.websocket.WebSocketServer;
 
 /**
  * A node of the freeCodeCamp peer-to-peer network. Each node runs a WebSocket server on its
- * {@code PORT} and knows itself as {@code ws://localhost:PORT}. Messages are JSON text frames
- * {@code {"type": ..., "data": ...}}:
+ * {@code PORT} and knows itself by {@code MY_ADDRESS} ({@code ws://localhost:PORT} unless its
+ * {@code .env} says otherwise). Messages are JSON text frames {@code {"type": ..., "data": ...}}:
  *
  * <ul>
  * <li>{@code HANDSHAKE}, data = the addresses the sender is connected to, plus its own. A node
@@ -47,6 +47,7 @@ import wirelab.websocket.WebSocketServer;
  * <li>{@code TRANSACTION}, data = a transaction object. A node stores it in
  *     {@code transactions.json} and passes it to every node it is connected to. The
  *     transaction's {@code id} stops the message from looping (see {@link #receiveTransaction}).
+ * <li>{@code SYNC} and the steps after it: catch-up when two nodes meet ({@link CatchUp}).
  * </ul>
  *
  * <p>Outgoing connections use the JDK's {@code java.net.http.WebSocket} client

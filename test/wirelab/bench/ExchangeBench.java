@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 
 import com.google.gson.stream.JsonReader;
 
+import wirelab.exchange.ClientSummary;
 import wirelab.exchange.ExchangeClient;
 import wirelab.exchange.ExchangeServer;
 import wirelab.exchange.Packet;
@@ -53,9 +54,9 @@ final class ExchangeBench {
             double[] speedUp = new double[Bench.REPEATS];
             int missing = 0;
             for (int i = 0; i < Bench.REPEATS; i++) {
-                ExchangeClient.Summary all = recoverOnce(options, book, out);
-                ExchangeClient.Summary single = recoverOnce(options.withStreams(1), book, out);
-                ExchangeClient.Summary one = recoverOnce(options.withConcurrency(1), book, out);
+                ClientSummary all = recoverOnce(options, book, out);
+                ClientSummary single = recoverOnce(options.withStreams(1), book, out);
+                ClientSummary one = recoverOnce(options.withConcurrency(1), book, out);
                 missing = all.missing();
                 concurrent[i] = all.recoveryMs();
                 oneStream[i] = single.recoveryMs();
@@ -72,9 +73,9 @@ final class ExchangeBench {
         }
     }
 
-    private static ExchangeClient.Summary recoverOnce(ExchangeClient.Options options, List<Packet> book, Path out)
+    private static ClientSummary recoverOnce(ExchangeClient.Options options, List<Packet> book, Path out)
             throws Exception {
-        ExchangeClient.Summary summary = new ExchangeClient(options).run();
+        ClientSummary summary = new ExchangeClient(options).run();
         Bench.check(summary.missing() > 0 && summary.recovered() == summary.missing(), "every gap recovered: " + summary);
         checkOutput(out, book.size());
         return summary;

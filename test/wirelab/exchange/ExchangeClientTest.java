@@ -53,7 +53,7 @@ class ExchangeClientTest {
         for (long seed = 1; seed <= 30; seed++) {
             try (ExchangeServer server = ExchangeServer.start(
                     ExchangeServer.Options.original().withPort(0).withDrops(0.5, seed))) {
-                ExchangeClient.Summary summary = new ExchangeClient(options(server.port())).run();
+                ClientSummary summary = new ExchangeClient(options(server.port())).run();
                 assertEquals(14, summary.receivedInStream() + summary.recovered(), "seed " + seed);
                 assertEquals(summary.missing(), summary.recovered());
                 assertEquals(ExchangeServer.ORIGINAL_BOOK, readOutput(out()), "seed " + seed);
@@ -87,7 +87,7 @@ class ExchangeClientTest {
             FakeExchange.write(out, FakeExchange.book(request.resendSeq()));
             return true;
         })) {
-            ExchangeClient.Summary summary = new ExchangeClient(options(server.port())).run();
+            ClientSummary summary = new ExchangeClient(options(server.port())).run();
             assertEquals(13, summary.receivedInStream());
             assertEquals(1, summary.recovered());
             assertEquals(ExchangeServer.ORIGINAL_BOOK, readOutput(out()));
@@ -136,7 +136,7 @@ class ExchangeClientTest {
             FakeExchange.write(out, FakeExchange.book(answer));
             return true;
         })) {
-            ExchangeClient.Summary summary = new ExchangeClient(options(server.port())).run();
+            ClientSummary summary = new ExchangeClient(options(server.port())).run();
             assertEquals(1, summary.retries());
             assertEquals(ExchangeServer.ORIGINAL_BOOK, readOutput(out()));
         }
@@ -165,7 +165,7 @@ class ExchangeClientTest {
             FakeExchange.write(out, FakeExchange.book(1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 14));
             return false;
         })) {
-            ExchangeClient.Summary summary = new ExchangeClient(options(server.port())).run();
+            ClientSummary summary = new ExchangeClient(options(server.port())).run();
             assertEquals(14, summary.receivedInStream());
             assertEquals(ExchangeServer.ORIGINAL_BOOK, readOutput(out()));
         }

@@ -110,7 +110,7 @@ class LastPacketTest {
         assertTrue(missedWithOne.size() >= 4, "a single stream should miss the tail about 1 run in 4: " + missedWithOne);
         for (long seed : missedWithOne) {
             try (OriginalLikeServer server = new OriginalLikeServer(seed)) {
-                ExchangeClient.Summary summary = runClient(server, ExchangeClient.Options.defaults());
+                ClientSummary summary = runClient(server, ExchangeClient.Options.defaults());
                 assertEquals(14, sequencesWritten(summary), "seed " + seed + " with five streams");
                 assertFalse(server.crashed.get());
             }
@@ -122,7 +122,7 @@ class LastPacketTest {
         CountDownLatch allFive = new CountDownLatch(5);
         try (OriginalLikeServer server = new OriginalLikeServer(7, allFive)) {
             long started = System.nanoTime();
-            ExchangeClient.Summary summary = runClient(server, ExchangeClient.Options.defaults());
+            ClientSummary summary = runClient(server, ExchangeClient.Options.defaults());
             assertEquals(5, server.streamsOpenAtOnce.get(), "the server saw the five streams open together");
             assertEquals(5, summary.streams());
             assertTrue((System.nanoTime() - started) / 1_000_000 < 4_000, "the streams waited on each other");
@@ -132,7 +132,7 @@ class LastPacketTest {
     @Test
     void theSummarySaysInHowManyStreamsTheLastSequenceCameAndHowLikelyAMissIs() throws Exception {
         try (OriginalLikeServer server = new OriginalLikeServer(3)) {
-            ExchangeClient.Summary summary = runClient(server, ExchangeClient.Options.defaults());
+            ClientSummary summary = runClient(server, ExchangeClient.Options.defaults());
             assertEquals(14, summary.highestSequence());
             assertTrue(summary.dropRate() > 0.05 && summary.dropRate() < 0.5, "drop rate " + summary.dropRate());
             assertTrue(summary.toString().contains("the last sequence seen, 14, came in " + summary.lastSeenIn() + " of 5 streams; "
@@ -160,11 +160,11 @@ class LastPacketTest {
         }
     }
 
-    private ExchangeClient.Summary runClient(OriginalLikeServer server, ExchangeClient.Options options) throws IOException {
+    private ClientSummary runClient(OriginalLikeServer server, ExchangeClient.Options options) throws IOException {
         return new ExchangeClient(options.withServer(server.port()).withOut(dir.resolve("output.json")).withTimeout(5_000, 2)).run();
     }
 
-    private int sequencesWritten(ExchangeClient.Summary summary) throws IOException {
+    private int sequencesWritten(ClientSummary summary) throws IOException {
         assertTrue(summary.highestSequence() > 0);
         return JsonParser.parseString(Files.readString(dir.resolve("output.json"))).getAsJsonArray().size();
     }
