@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import wirelab.Silence;
 import wirelab.Trace;
 
 /**
@@ -41,8 +42,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     private final BlockingQueue<String> outbox = new LinkedBlockingQueue<>(OUTBOX_CAPACITY);
     private volatile WebSocket webSocket;
     private volatile Thread sender;
-    private volatile long lastHeardNanos = System.nanoTime();
-    private volatile boolean pingOutstanding;
+    private final Silence silence = new Silence();
     private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
     OutgoingConnection(String address, PeerNode node) {
@@ -72,33 +72,23 @@ final class OutgoingConnection implements WebSocket.Listener {
         node.disconnected(this, why);
     }
 
-    /**
-     * A connection silent for {@code intervalMs} gets a ping; one still silent a whole interval
-     * after it is dropped: the peer's host is gone without a word.
-     */
+    /** Called by the node's keep-alive round: a ping for a silent peer, the end for a dead one ({@link Silence}). */
     void checkLiveness(int intervalMs) {
-        long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
-        if (silentMs < intervalMs) {
-            return;
-        }
-        if (pingOutstanding) {
-            if (silentMs >= 2L * intervalMs) {
-                log.log(INFO, address + " answered no ping for " + silentMs + " ms; dropped as dead");
+        switch (silence.check(intervalMs)) {
+            case FINE -> { }
+            case DEAD -> {
+                log.log(INFO, address + " answered no ping for " + silence.silentMs() + " ms; dropped as dead");
                 abort("no answer to ping within " + intervalMs + " ms");
             }
-            return;
+            case PING -> {
+                silence.pingSent();
+                try {
+                    webSocket.sendPing(ByteBuffer.allocate(0));
+                } catch (IllegalStateException e) {
+                    // a ping is still being sent: the silence goes on counting
+                }
+            }
         }
-        pingOutstanding = true;
-        try {
-            webSocket.sendPing(ByteBuffer.allocate(0));
-        } catch (IllegalStateException e) {
-            // a ping is still being sent: the silence goes on counting
-        }
-    }
-
-    private void heardFrom() {
-        lastHeardNanos = System.nanoTime();
-        pingOutstanding = false;
     }
 
     private void stopSending() {
@@ -136,7 +126,7 @@ final class OutgoingConnection implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        heardFrom();
+        silence.heardFrom();
         partial.append(data);
         messageBytes += utf8Length(data);
         if (messageBytes > PeerNode.MAX_MESSAGE_BYTES) {   // bytes, as the server counts them, not UTF-16 chars
@@ -158,13 +148,13 @@ final class OutgoingConnection implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
-        heardFrom();
+        silence.heardFrom();
         return WebSocket.Listener.super.onPing(webSocket, message);   // which answers with a pong
     }
 
     @Override
     public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
-        heardFrom();
+        silence.heardFrom();
         webSocket.request(1);
         return null;
     }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
+import wirelab.Silence;
 import wirelab.Sockets;
 
 /**
@@ -43,8 +44,7 @@ public final class IncomingConnection {
     private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
     /** Every frame is written whole under this lock, so concurrent senders never interleave. */
     private final ReentrantLock sendLock = new ReentrantLock();
-    private volatile long lastHeardNanos = System.nanoTime();
-    private volatile boolean pingOutstanding;
+    private final Silence silence = new Silence();
 
     IncomingConnection(Socket socket, OutputStream out, HttpRequest request, String peer,
                        WebSocketServer.Listener listener, int closeTimeoutMs) {
@@ -157,35 +157,33 @@ public final class IncomingConnection {
 
     /** Any bytes from the peer show it is alive. */
     void heardFrom() {
-        lastHeardNanos = System.nanoTime();
-        pingOutstanding = false;
+        silence.heardFrom();
     }
 
-    /**
-     * Called by the server's keep-alive round: a connection silent for {@code intervalMs} gets
-     * a ping; one still silent a whole interval after its ping is dropped as dead (a host that
-     * crashed or lost its network sends neither FIN nor RST, so only silence tells).
-     */
+    /** Called by the server's keep-alive round: a ping for a silent peer, the end for a dead one ({@link Silence}). */
     void checkLiveness(int intervalMs) {
-        long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
-        if (state.get() == State.CLOSED || silentMs < intervalMs) {
+        if (state.get() == State.CLOSED) {
             return;
         }
-        if (pingOutstanding && silentMs >= 2L * intervalMs) {
-            log.log(INFO, peer + " answered no ping for " + silentMs + " ms; dropped as dead");
-            reportClosed(WebSocketFrame.ABNORMAL_CLOSURE, "no answer to ping within " + intervalMs + " ms");
-            return;
-        }
-        if (!pingOutstanding && sendLock.tryLock()) {   // a send already under way is not waited for
-            try {
-                pingOutstanding = true;
-                if (state.get() == State.OPEN) {
-                    WebSocketFrame.write(out, WebSocketFrame.PING, new byte[0], peer);
+        switch (silence.check(intervalMs)) {
+            case FINE -> { }
+            case DEAD -> {
+                log.log(INFO, peer + " answered no ping for " + silence.silentMs() + " ms; dropped as dead");
+                reportClosed(WebSocketFrame.ABNORMAL_CLOSURE, "no answer to ping within " + intervalMs + " ms");
+            }
+            case PING -> {
+                if (sendLock.tryLock()) {   // a send already under way is not waited for: the next round tries again
+                    try {
+                        silence.pingSent();
+                        if (state.get() == State.OPEN) {
+                            WebSocketFrame.write(out, WebSocketFrame.PING, new byte[0], peer);
+                        }
+                    } catch (IOException e) {
+                        abort();
+                    } finally {
+                        sendLock.unlock();
+                    }
                 }
-            } catch (IOException e) {
-                abort();
-            } finally {
-                sendLock.unlock();
             }
         }
     }
