@@ -46,11 +46,6 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
                 maxAddressesPerHandshake, maxConnections, pingIntervalMs);
     }
 
-    public NodeConfig withMaxConnections(int maxConnections) {
-        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxAddressesPerHandshake, maxConnections, pingIntervalMs);
-    }
-
     public NodeConfig withPingIntervalMs(int pingIntervalMs) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
                 maxAddressesPerHandshake, maxConnections, pingIntervalMs);
