@@ -39,12 +39,29 @@ JAR_TOOL := $(JDK)/bin/jar
 #       at exit HotSpot waits up to 300 ms for threads still in native code: here, the JDK's
 #       poller thread that parks virtual threads on sockets, which never leaves epoll_wait.
 #       Those threads cannot touch the VM once it exits, so there is nothing to wait for.
-#   -XX:TieredStopAtLevel=1 is NOT here: the servers need C2's code for their throughput.
 RUN_FLAGS := -XX:+UseSerialGC -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 \
              -Djava.util.logging.config.file=$(abspath src/logging.properties)
 ifneq ($(filter-out 21,$(JDK_MAJOR)),)
   RUN_FLAGS += -XX:UserThreadWaitAttemptsAtExit=0
 endif
+# And for one entry point alone, NAME_FLAGS (scripts read them from build/java-flags-NAME):
+#   -XX:TieredStopAtLevel=1 (the client, add-transaction, the node)
+#       compile with C1 only, never C2. The client and add-transaction end before C2's work
+#       pays back, and ten nodes on a 2-core machine spent more CPU compiling the same code ten
+#       times over than running it: 200 transactions through make network N=10 took 2.6 s and
+#       5.5 s of CPU with C2, 2.0 s and 4.0 s with C1 only; 3,000 took 8.6 s and 6.0 s. The
+#       server keeps C2: under 10,000 clients its C1 code allocated more (no escape analysis)
+#       and peaked at 220-230 MB resident against 160-185 MB.
+#   -XX:CompileThresholdScaling=0.1 (the node)
+#       compile a method after a tenth of the usual calls. A C1 compile is cheap, and a node's
+#       first burst of gossip otherwise runs in the interpreter: 200 transactions as above took
+#       3.1 s of CPU instead of 3.9 s. The client ran slower with it (it compiles code it runs
+#       only a few times), so only the node has it.
+ExchangeServer_FLAGS :=
+ExchangeClient_FLAGS := -XX:TieredStopAtLevel=1
+AddTransaction_FLAGS := -XX:TieredStopAtLevel=1
+PeerNode_FLAGS       := -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1
+MAINS := ExchangeServer ExchangeClient AddTransaction PeerNode
 # MAIN's start-up cache, when the training made one: see startup-cache below.
 startup_cache = $(if $(wildcard build/startup/$(1).aot),-XX:AOTCache=build/startup/$(1).aot -Xlog:aot=off -Xlog:cds=off,$(if $(wildcard build/startup/$(1).jsa),-XX:SharedArchiveFile=build/startup/$(1).jsa -Xlog:cds=off))
 
@@ -82,6 +99,8 @@ build/startup/.built: $(CLASSES)/.built build/java-flags scripts/train-startup-c
 build/java-flags: Makefile
 	@mkdir -p build
 	@printf '%s\n' $(JAVA) $(RUN_FLAGS) -cp $(RUN_CP) > $@
+	@rm -f build/java-flags-*
+	@$(foreach main,$(MAINS),$(if $($(main)_FLAGS),printf '%s\n' $($(main)_FLAGS) > build/java-flags-$(main);))
 
 $(GSON_JAR):
 	mkdir -p $(LIB)
@@ -126,10 +145,10 @@ test: $(TEST_CLASSES)/.built startup-cache
 	  exit $$status
 
 run-server: build startup-cache
-	@$(JAVA) $(RUN_FLAGS) $(call startup_cache,ExchangeServer) -cp $(RUN_CP) wirelab.exchange.ExchangeServer $(ARGS)
+	@$(JAVA) $(RUN_FLAGS) $(ExchangeServer_FLAGS) $(call startup_cache,ExchangeServer) -cp $(RUN_CP) wirelab.exchange.ExchangeServer $(ARGS)
 
 run-client: build startup-cache
-	@$(JAVA) $(RUN_FLAGS) $(call startup_cache,ExchangeClient) -cp $(RUN_CP) wirelab.exchange.ExchangeClient $(ARGS)
+	@$(JAVA) $(RUN_FLAGS) $(ExchangeClient_FLAGS) $(call startup_cache,ExchangeClient) -cp $(RUN_CP) wirelab.exchange.ExchangeClient $(ARGS)
 
 demo: build
 	scripts/demo.sh

@@ -18,19 +18,24 @@ setup_java() {
   make -s -C "$ROOT" build startup-cache >&2
 }
 
-# java_command MAIN: sets JAVA_CMD to the JVM as build/java-flags states it, plus MAIN's
-# start-up cache when there is one (build/startup/NAME.aot on JDK 25+, NAME.jsa before),
-# then MAIN. Without a cache the JVM simply starts the usual way.
+# java_command MAIN [FLAG...]: sets JAVA_CMD to the JVM as build/java-flags states it, plus the
+# flags the Makefile gives MAIN alone (build/java-flags-NAME), plus MAIN's start-up cache when
+# there is one (build/startup/NAME.aot on JDK 25+, NAME.jsa before), plus FLAGs, then MAIN.
+# Without a cache the JVM simply starts the usual way.
 java_command() {
-  local name="${1##*.}" line
+  local main="$1" name="${1##*.}" line
+  shift
   JAVA_CMD=()
   while IFS= read -r line; do JAVA_CMD+=("$line"); done < "$ROOT/build/java-flags"
+  if [ -f "$ROOT/build/java-flags-$name" ]; then
+    while IFS= read -r line; do JAVA_CMD+=("$line"); done < "$ROOT/build/java-flags-$name"
+  fi
   if [ -f "$ROOT/build/startup/$name.aot" ]; then
     JAVA_CMD+=("-XX:AOTCache=$ROOT/build/startup/$name.aot" "-Xlog:aot=off" "-Xlog:cds=off")
   elif [ -f "$ROOT/build/startup/$name.jsa" ]; then
     JAVA_CMD+=("-XX:SharedArchiveFile=$ROOT/build/startup/$name.jsa" "-Xlog:cds=off")
   fi
-  JAVA_CMD+=("$1")
+  JAVA_CMD+=("$@" "$main")
 }
 
 # node_running FOLDER: true when FOLDER/node.pid names a live process running that node. A
