@@ -246,8 +246,11 @@ public final class WebSocketServer implements AutoCloseable {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         handshaking.add(socket);
         try (socket) {
-            // Frames are written whole, one write each, so the output needs no buffer; the input's
-            // buffer serves the byte-by-byte reads of headers, and 2 KiB holds most small messages.
+            // Frames are written whole, one write each, so the output needs no buffer, and Nagle's
+            // algorithm, which holds a small write back while an earlier one is unacknowledged,
+            // has nothing to gather: it could only delay a message. The input's buffer serves the
+            // byte-by-byte reads of headers, and 2 KiB holds most small messages.
+            socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 2048);
             OutputStream out = socket.getOutputStream();
             HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, options, plainHttp);
