@@ -64,12 +64,16 @@ endif
 #       virtual machine cost more than the second core gave. 200 transactions as above: 1.4 s
 #       -> 0.8 s; 1,000: 2.7 s -> 1.7 s; a WebSocket echo server under a Node ws client went
 #       from 0.75x to 1.0x ws's own. The exchange server's figures did not move either way, so
-#       it keeps the default.
+#       it keeps the default. JDK 24+ only: before JEP 491 a virtual thread that blocks inside
+#       a synchronized block (catch-up steps, and code inside the JDK) holds on to its carrier,
+#       and with just one carrier that would stall the whole node.
 ExchangeServer_FLAGS :=
 ExchangeClient_FLAGS := -XX:TieredStopAtLevel=1
 AddTransaction_FLAGS := -XX:TieredStopAtLevel=1
-PeerNode_FLAGS       := -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1 \
-                        -Djdk.virtualThreadScheduler.parallelism=1
+PeerNode_FLAGS       := -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1
+ifneq ($(filter-out 21 22 23,$(JDK_MAJOR)),)
+  PeerNode_FLAGS += -Djdk.virtualThreadScheduler.parallelism=1
+endif
 MAINS := ExchangeServer ExchangeClient AddTransaction PeerNode
 # MAIN's start-up cache, when the training made one: see startup-cache below.
 startup_cache = $(if $(wildcard build/startup/$(1).aot),-XX:AOTCache=build/startup/$(1).aot -Xlog:aot=off -Xlog:cds=off,$(if $(wildcard build/startup/$(1).jsa),-XX:SharedArchiveFile=build/startup/$(1).jsa -Xlog:cds=off))

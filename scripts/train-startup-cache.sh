@@ -2,8 +2,9 @@
 # scripts/train-startup-cache.sh JDK_MAJOR (run by make): makes build/startup/NAME.aot (JDK 25+:
 # the AOT cache, classes loaded and linked ahead of time) or NAME.jsa (JDK 21-24: a class-data
 # sharing archive) for each entry point, by running it once for real on loopback: a server with
-# the client against it, a node in a two-node mesh with add-transaction against it. Whatever fails leaves no cache
-# for that entry point, and the JVM then starts the usual way: slower, never wrong.
+# the client against it, a node in a two-node mesh with add-transaction against it. Whatever
+# fails leaves no cache for that entry point, and the JVM then starts the usual way: slower,
+# never wrong.
 set -u
 source "$(dirname "$0")/common.sh"
 major=$1
