@@ -77,6 +77,9 @@ endif
 MAINS := ExchangeServer ExchangeClient AddTransaction PeerNode
 # MAIN's start-up cache, when the training made one: see startup-cache below.
 startup_cache = $(if $(wildcard build/startup/$(1).aot),-XX:AOTCache=build/startup/$(1).aot -Xlog:aot=off -Xlog:cds=off,$(if $(wildcard build/startup/$(1).jsa),-XX:SharedArchiveFile=build/startup/$(1).jsa -Xlog:cds=off))
+# $(call java_command,NAME): the JVM that runs entry point NAME, as scripts/common.sh's
+# java_command builds it for the scripts: the run flags, NAME's own flags, its cache.
+java_command = $(JAVA) $(RUN_FLAGS) $($(1)_FLAGS) $(call startup_cache,$(1)) -cp $(RUN_CP)
 
 LIB        := lib
 GSON_JAR   := $(LIB)/gson-$(GSON_VERSION).jar
@@ -158,10 +161,10 @@ test: $(TEST_CLASSES)/.built startup-cache
 	  exit $$status
 
 run-server: build startup-cache
-	@$(JAVA) $(RUN_FLAGS) $(ExchangeServer_FLAGS) $(call startup_cache,ExchangeServer) -cp $(RUN_CP) wirelab.exchange.ExchangeServer $(ARGS)
+	@$(call java_command,ExchangeServer) wirelab.exchange.ExchangeServer $(ARGS)
 
 run-client: build startup-cache
-	@$(JAVA) $(RUN_FLAGS) $(ExchangeClient_FLAGS) $(call startup_cache,ExchangeClient) -cp $(RUN_CP) wirelab.exchange.ExchangeClient $(ARGS)
+	@$(call java_command,ExchangeClient) wirelab.exchange.ExchangeClient $(ARGS)
 
 demo: build
 	scripts/demo.sh
