@@ -17,10 +17,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import com.google.gson.JsonElement;
@@ -71,11 +69,14 @@ final class TransactionPool {
     private final Path file;
     private final ReentrantLock poolLock = new ReentrantLock();   // guards everything below but the file
 
-    /** The ids added and not yet written, one entry each; and what to tell when each is on disk. */
-    private final BlockingQueue<String> toWrite = new LinkedBlockingQueue<>(10_000);
-    private final Map<String, CompletableFuture<Void>> onDiskById = new HashMap<>();
+    /** Most transactions added and not yet on disk; past it, add() waits for the writer. */
+    static final int MAX_UNWRITTEN = 10_000;
+    private final Condition unwritten = poolLock.newCondition();   // added: the writer has work, or the pool closed
+    private final Condition written = poolLock.newCondition();     // an append ended: room to add again
+    private final Map<String, CompletableFuture<Void>> onDiskById = new HashMap<>();   // what to tell when each is on disk
+    private boolean closed;
     private Thread writer;   // the only thread that touches the file after load
-    private final List<String> ids = new ArrayList<>();           // in the order stored
+    private final List<String> ids = new ArrayList<>();           // in the order added: the file's order
     private final Map<String, String> transactionById = new HashMap<>();   // each as one line of JSON
     private final List<Set<String>> idsByBucket = new ArrayList<>();
     private final long[] bucketDigests = new long[BUCKETS];
@@ -158,71 +159,62 @@ final class TransactionPool {
     /**
      * Adds the transaction (its JSON text, one line) and returns at once: null when its id is
      * already in the pool, else a future that completes once the transaction is on disk, or
-     * fails if its append did (then the pool forgets it, and a later copy may try again). The
-     * caller goes on reading while the pool's writer works, so transactions that arrive
-     * together share one append and one fsync; whatever must wait for "stored" (the log line,
-     * passing it on) waits on the future.
+     * fails if its append did (then the pool forgets it, and a later copy may try again) or the
+     * pool is closed. The caller goes on reading while the pool's writer works, so transactions
+     * that arrive together share one append and one fsync; whatever must wait for "stored" (the
+     * log line, passing it on) waits on the future. Only when {@link #MAX_UNWRITTEN} wait for
+     * the disk does the caller wait too.
      */
     CompletableFuture<Void> add(String id, String transactionJson) throws InterruptedException {
-        CompletableFuture<Void> onDisk = new CompletableFuture<>();
         poolLock.lock();
         try {
-            if (transactionById.containsKey(id)) {
-                return null;
+            while (true) {
+                if (closed) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("the pool is closed; " + id + " was not stored"));
+                }
+                if (transactionById.containsKey(id)) {
+                    return null;
+                }
+                if (ids.size() - storedCount < MAX_UNWRITTEN) {
+                    break;
+                }
+                written.await();   // a disk far slower than the network makes the caller wait
             }
             remember(id, transactionJson);
+            CompletableFuture<Void> onDisk = new CompletableFuture<>();
             onDiskById.put(id, onDisk);
+            unwritten.signal();
+            return onDisk;
         } finally {
             poolLock.unlock();
-        }
-        toWrite.put(id);   // a full queue (a disk far slower than the network) makes the caller wait
-        return onDisk;
-    }
-
-    /** Adds the transaction and returns once it is on disk; false if its id is already in the pool. */
-    boolean store(String id, String transactionJson) {
-        try {
-            CompletableFuture<Void> onDisk = add(id, transactionJson);
-            if (onDisk == null) {
-                return false;
-            }
-            onDisk.join();
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while storing " + id, e);
-        } catch (CompletionException e) {
-            throw (UncheckedIOException) e.getCause();
         }
     }
 
     /**
-     * The pool's one writer: takes whatever is waiting, appends it in one write and one fsync,
-     * then says so. It writes in the order the pool added them (the order of {@code ids}), which
-     * is the order of the file; the queue only says how many are waiting.
+     * The pool's one writer: takes every transaction added and not yet written, appends them in
+     * one write and one fsync, then says so; and again, until the pool is closed and all that was
+     * added before is on disk. It writes in the order the pool added them, the order of
+     * {@code ids}, which is the order of the file.
      */
     private void writeLoop() {
-        List<String> signalled = new ArrayList<>();
-        while (!Thread.currentThread().isInterrupted() || !toWrite.isEmpty()) {
-            try {
-                signalled.add(toWrite.take());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();   // stopping: write what is already waiting, then end
-                if (toWrite.isEmpty()) {
-                    return;
-                }
-            }
-            toWrite.drainTo(signalled);
+        while (true) {
             List<String> batch;
             List<String> texts = new ArrayList<>();
             poolLock.lock();
-            try {   // every id signalled was added, so the next that many after the stored ones exist
-                batch = List.copyOf(ids.subList(storedCount, storedCount + signalled.size()));
+            try {
+                while (storedCount == ids.size() && !closed) {
+                    // Woken by add() or close(). Never stopped by an interrupt: one arriving in
+                    // append() would close the file channel and lose the batch it was writing.
+                    unwritten.awaitUninterruptibly();
+                }
+                if (storedCount == ids.size()) {
+                    return;   // closed, and nothing is left to write
+                }
+                batch = List.copyOf(ids.subList(storedCount, ids.size()));
                 batch.forEach(id -> texts.add(transactionById.get(id)));
             } finally {
                 poolLock.unlock();
             }
-            signalled.clear();
             try {
                 append(texts);
                 List<CompletableFuture<Void>> done = new ArrayList<>();
@@ -230,6 +222,7 @@ final class TransactionPool {
                 try {
                     storedCount += batch.size();
                     batch.forEach(id -> done.add(onDiskById.remove(id)));
+                    written.signalAll();
                 } finally {
                     poolLock.unlock();
                 }
@@ -239,10 +232,12 @@ final class TransactionPool {
                 List<CompletableFuture<Void>> failed = new ArrayList<>();
                 poolLock.lock();
                 try {   // not on disk, so not stored: forgotten, so that a later copy may try again
+                    ids.subList(storedCount, storedCount + batch.size()).clear();   // the batch was the first ids not on disk
                     batch.forEach(id -> {
                         forget(id);
                         failed.add(onDiskById.remove(id));
                     });
+                    written.signalAll();
                 } finally {
                     poolLock.unlock();
                 }
@@ -251,9 +246,16 @@ final class TransactionPool {
         }
     }
 
-    /** Stops the writer once what is waiting is written. */
+    /** Refuses new transactions, and returns once the writer has put every one added before on disk (or after 5 s). */
     void close() throws InterruptedException {
-        writer.interrupt();
+        poolLock.lock();
+        try {
+            closed = true;
+            unwritten.signal();
+            written.signalAll();   // an add() waiting for room gives up: the pool is closed
+        } finally {
+            poolLock.unlock();
+        }
         writer.join(5_000);
     }
 
@@ -293,8 +295,8 @@ final class TransactionPool {
         bucketDigests[bucket] ^= ByteBuffer.wrap(hash, 1, 8).getLong();
     }
 
+    /** Undoes remember() but for {@code ids}, which the caller cuts as one block (removing ids one by one costs the pool's size each). */
     private void forget(String id) {
-        ids.remove(id);
         transactionById.remove(id);
         byte[] hash = TransactionId.sha256(id);
         int bucket = hash[0] & 0xFF;

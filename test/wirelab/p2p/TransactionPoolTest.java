@@ -8,9 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.google.gson.JsonParser;
@@ -25,13 +30,51 @@ class TransactionPoolTest {
         Path file = dir.resolve("transactions.json");
         TransactionPool pool = TransactionPool.load(file);
         assertEquals("[\n]\n", Files.readString(file));
-        assertTrue(pool.store("\"a\"", "{\"id\":\"a\"}"));
+        assertTrue(store(pool, "\"a\"", "{\"id\":\"a\"}"));
         assertEquals("[\n{\"id\":\"a\"}\n]\n", Files.readString(file));
-        assertTrue(pool.store("\"b\"", "{\"id\":\"b\",\"memo\":\"two\\nlines\"}"));
-        assertFalse(pool.store("\"a\"", "{\"id\":\"a\"}"), "an id already stored is refused");
+        assertTrue(store(pool, "\"b\"", "{\"id\":\"b\",\"memo\":\"two\\nlines\"}"));
+        assertFalse(store(pool, "\"a\"", "{\"id\":\"a\"}"), "an id already stored is refused");
         assertEquals("[\n{\"id\":\"a\"},\n{\"id\":\"b\",\"memo\":\"two\\nlines\"}\n]\n", Files.readString(file));
         assertEquals(2, JsonParser.parseString(Files.readString(file)).getAsJsonArray().size());
         assertEquals(2, TransactionPool.load(file).count());
+    }
+
+    @Test
+    @Timeout(30)
+    void aFailedAppendForgetsItsTransactionsSoALaterCopyIsStored() throws Exception {
+        Path file = dir.resolve("transactions.json");
+        TransactionPool pool = TransactionPool.load(file);
+        assertTrue(store(pool, "\"a\"", "{\"id\":\"a\"}"));
+        String before = Files.readString(file);
+        Files.delete(file);
+        Files.createDirectory(file);   // the next append cannot open the file
+        ExecutionException failure = assertThrows(ExecutionException.class,
+                () -> pool.add("\"b\"", "{\"id\":\"b\"}").get(10, TimeUnit.SECONDS));
+        assertTrue(failure.getCause().getMessage().startsWith("cannot write " + file), failure.getCause().getMessage());
+        assertFalse(pool.contains("\"b\""), "not on disk, so not stored");
+        assertEquals(1, pool.count());
+        Files.delete(file);
+        Files.writeString(file, before);
+        assertTrue(store(pool, "\"b\"", "{\"id\":\"b\"}"), "a later copy is stored");
+        assertEquals(List.of("a", "b"), TransactionPool.load(file).transactions().stream().map(t -> t.get("id").getAsString()).toList());
+    }
+
+    @Test
+    @Timeout(30)
+    void closingWritesEveryTransactionAlreadyAddedBeforeTheWriterEnds() throws Exception {
+        Path file = dir.resolve("transactions.json");
+        TransactionPool pool = TransactionPool.load(file);
+        List<CompletableFuture<Void>> onDisk = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {   // added faster than one fsync each: most still wait when close() comes
+            onDisk.add(pool.add("\"t" + i + "\"", "{\"id\":\"t" + i + "\"}"));
+        }
+        pool.close();
+        for (CompletableFuture<Void> each : onDisk) {
+            assertTrue(each.isDone() && !each.isCompletedExceptionally(), "every accepted transaction reached the disk");
+        }
+        assertEquals(2_000, JsonParser.parseString(Files.readString(file)).getAsJsonArray().size());
+        assertEquals(2_000, TransactionPool.load(file).count());
+        assertTrue(pool.add("\"late\"", "{\"id\":\"late\"}").isCompletedExceptionally(), "a closed pool stores nothing more");
     }
 
     @Test
@@ -42,7 +85,7 @@ class TransactionPoolTest {
         TransactionPool pool = TransactionPool.load(file);
         assertEquals(List.of("a", "b"), pool.transactions().stream().map(t -> t.get("id").getAsString()).toList());
         assertEquals("[\n{\"id\":\"a\"},\n{\"id\":\"b\"}\n]\n", Files.readString(file), "written back whole");
-        assertTrue(pool.store("\"c\"", "{\"id\":\"c\"}"));
+        assertTrue(store(pool, "\"c\"", "{\"id\":\"c\"}"));
         assertEquals(3, JsonParser.parseString(Files.readString(file)).getAsJsonArray().size());
     }
 
@@ -69,11 +112,25 @@ class TransactionPoolTest {
         TransactionPool one = TransactionPool.load(dir.resolve("one.json"));
         TransactionPool two = TransactionPool.load(dir.resolve("two.json"));
         for (int i = 0; i < 100; i++) {
-            one.store("\"" + i + "\"", "{\"id\":\"" + i + "\"}");
-            two.store("\"" + (99 - i) + "\"", "{\"id\":\"" + (99 - i) + "\"}");
+            store(one, "\"" + i + "\"", "{\"id\":\"" + i + "\"}");
+            store(two, "\"" + (99 - i) + "\"", "{\"id\":\"" + (99 - i) + "\"}");
         }
         assertTrue(java.util.Arrays.equals(one.bucketDigests(), two.bucketDigests()));
-        two.store("\"extra\"", "{\"id\":\"extra\"}");
+        store(two, "\"extra\"", "{\"id\":\"extra\"}");
         assertFalse(java.util.Arrays.equals(one.bucketDigests(), two.bucketDigests()));
+    }
+
+    /** Adds the transaction and waits until it is on disk; false if its id was already in the pool. */
+    private static boolean store(TransactionPool pool, String id, String json) {
+        try {
+            CompletableFuture<Void> onDisk = pool.add(id, json);
+            if (onDisk == null) {
+                return false;
+            }
+            onDisk.get(10, TimeUnit.SECONDS);
+            return true;
+        } catch (Exception e) {
+            throw new AssertionError("storing " + id + " failed: " + e, e);
+        }
     }
 }
