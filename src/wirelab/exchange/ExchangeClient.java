@@ -25,7 +25,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
-
 import wirelab.AtomicFile;
 import wirelab.Flags;
 import wirelab.Sockets;
