@@ -3,14 +3,12 @@ package wirelab.p2p;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
@@ -18,14 +16,18 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
 /**
- * Catch-up: whenever two nodes connect, each ends up holding every transaction the other has.
- * Gossip alone reaches only the nodes connected when a transaction is stored; a node that was
- * down, or cloned later, would miss it for good. So the node that dialed starts a
- * reconciliation right after its HANDSHAKE, and the two pools converge to their union. The
+ * Catch-up: whenever two nodes connect, and again on a timer, each ends up holding every
+ * transaction the other has. Gossip alone reaches only the nodes connected when a transaction
+ * is stored; a node that was down, cloned later, or cut off by a partition would miss it for
+ * good. So when one of our nodes dials another, the one that accepted starts a reconciliation
+ * as soon as the dialer's HANDSHAKE has come (only the accepter knows, from the dialer's
+ * {@code Wirelab-Gossip} header, that the other side speaks these types); and every
+ * {@code SYNC_INTERVAL_MS} each node starts one with a neighbour picked at random, so a node
+ * that was cut off converges once any path exists. The two pools converge to their union. The
  * cost follows the difference: two pools in sync exchange one small message.
  *
  * <pre>
- *  dialer A                                                     accepter B
+ *  A (starts)                                                   B
  *  SYNC         {"count": 9, "digest": "6b1f..."}         ->    same digest and count: done
  *                                                         <-    SYNC_BUCKETS {"buckets": [256 digests]}
  *  SYNC_IDS     {"buckets": [3, 200], "ids": [A's ids     ->
@@ -38,13 +40,14 @@ import com.google.gson.JsonObject;
  * The digests are {@link TransactionPool}'s: an id's SHA-256 picks one of 256 buckets, and a
  * bucket's digest is the XOR of its ids' hashes. Transactions that arrive this way are stored
  * and passed on like any other, so they also reach nodes that are connected to only one side.
- * Nodes that do not know these types (the curriculum's) ignore them: HANDSHAKE stays the first
- * message on every connection, and nothing here is sent to a node that did not ask.
+ * Nodes that do not know these types (the curriculum's) are never sent them: HANDSHAKE stays
+ * the first message on every connection, and a SYNC goes only to a {@link Neighbour} that has
+ * shown it speaks them.
  *
  * <p>Each step is accepted only in its turn on its connection, and only for what was offered:
  * a SYNC_WANT may name only ids we listed in our SYNC_IDS, each once; at most one SYNC per
- * connection per {@link #SYNC_INTERVAL_MS}; lists are capped. So a peer that asks for the same
- * thing forever costs bounded work.
+ * connection per half sync interval; lists are capped. So a peer that asks for the same thing
+ * forever costs bounded work.
  */
 final class CatchUp {
 
@@ -53,79 +56,79 @@ final class CatchUp {
 
     /** A SYNC_IDS carries at most this many ids; a bigger set goes in several. */
     static final int MAX_IDS_PER_MESSAGE = 10_000;
-    /** A connection may start a reconciliation at most this often. */
-    static final long SYNC_INTERVAL_MS = 10_000;
 
     private final TransactionPool pool;
     private final NodeEvents events;
+    private final long syncIntervalMs;
     private final AtomicLong bytesSent = new AtomicLong();
 
-    CatchUp(TransactionPool pool, NodeEvents events) {
+    CatchUp(TransactionPool pool, NodeEvents events, long syncIntervalMs) {
         this.pool = pool;
         this.events = events;
+        this.syncIntervalMs = syncIntervalMs;
     }
 
-    /** One connection's side of a reconciliation: how to answer on it, and which step comes next. */
+    /** One connection's side of a reconciliation: which step comes next on it. */
     static final class Session {
-        final String peer;
-        private final Consumer<String> reply;
-        private boolean syncSent;                        // dialer: waiting for SYNC_BUCKETS
-        private final Set<String> offered = new HashSet<>();   // dialer: ids listed in our SYNC_IDS, not yet wanted
-        private long lastSyncNanos;                      // accepter: when the last SYNC came
-        private boolean bucketsSent;                     // accepter: waiting for SYNC_IDS
+        private boolean syncSent;                        // A: waiting for SYNC_BUCKETS
+        private long syncSentNanos;                      // A: when we last started one here
+        private final Set<String> offered = new HashSet<>();   // A: ids listed in our SYNC_IDS, not yet wanted
+        private long lastSyncNanos;                      // B: when the last SYNC came
+        private boolean bucketsSent;                     // B: waiting for SYNC_IDS
         private final Set<Integer> bucketsAnswered = new HashSet<>();
+    }
 
-        Session(String peer, Consumer<String> reply) {
-            this.peer = peer;
-            this.reply = reply;
-        }
-
-        @Override
-        public String toString() {
-            return peer;
+    /** The first step: here is what we hold. */
+    void start(Neighbour neighbour) {
+        synchronized (neighbour.catchUp) {
+            sendSync(neighbour);
         }
     }
 
-    /** The first step, on a connection we dialed, right after our HANDSHAKE. */
-    void start(Session session) {
-        synchronized (session) {
-            sendSync(session);
+    /** True when we started no reconciliation on this neighbour's connection within the sync interval. */
+    boolean due(Neighbour neighbour) {
+        synchronized (neighbour.catchUp) {
+            Session session = neighbour.catchUp;
+            return session.syncSentNanos == 0 || (System.nanoTime() - session.syncSentNanos) / 1_000_000 >= syncIntervalMs;
         }
     }
 
-    /** A SYNC, SYNC_BUCKETS, SYNC_IDS or SYNC_WANT that came on this session's connection. */
-    void receive(Session session, String type, JsonElement data) {
-        synchronized (session) {   // one step at a time on a connection; other connections go on
+    /** A SYNC, SYNC_BUCKETS, SYNC_IDS or SYNC_WANT that came on this neighbour's connection. */
+    void receive(Neighbour neighbour, String type, JsonElement data) {
+        synchronized (neighbour.catchUp) {   // one step at a time on a connection; other connections go on
+            Session session = neighbour.catchUp;
             switch (type) {
-                case "SYNC" -> receiveSync(session, data);
-                case "SYNC_BUCKETS" -> receiveBuckets(session, data);
-                case "SYNC_IDS" -> receiveIds(session, data);
-                case "SYNC_WANT" -> receiveWant(session, data);
+                case "SYNC" -> receiveSync(neighbour, session, data);
+                case "SYNC_BUCKETS" -> receiveBuckets(neighbour, session, data);
+                case "SYNC_IDS" -> receiveIds(neighbour, session, data);
+                case "SYNC_WANT" -> receiveWant(neighbour, session, data);
                 default -> throw new IllegalArgumentException("not a catch-up message: " + type);
             }
         }
     }
 
-    // --- the dialer's side ------------------------------------------------------------------
+    // --- A's side: the one that starts -------------------------------------------------------
 
     /** Here is what we hold, in a count and a digest. */
-    private void sendSync(Session session) {
+    private void sendSync(Neighbour neighbour) {
+        Session session = neighbour.catchUp;
         session.syncSent = true;
+        session.syncSentNanos = System.nanoTime();
         JsonObject data = new JsonObject();
         data.addProperty("count", pool.count());
         data.addProperty("digest", digestOf(pool.bucketDigests()));
-        send(session, "SYNC", message("SYNC", data));
+        send(neighbour, "SYNC", message("SYNC", data));
     }
 
     /** B's pool differs: list our ids in every bucket whose digest differs from B's. */
-    private void receiveBuckets(Session session, JsonElement data) {
+    private void receiveBuckets(Neighbour neighbour, Session session, JsonElement data) {
         if (!session.syncSent) {
-            log.log(WARNING, "ignored a SYNC_BUCKETS from " + session + ": we sent no SYNC it could answer");
+            log.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": we sent no SYNC it could answer");
             return;
         }
         JsonArray theirs = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
         if (theirs == null || theirs.size() != TransactionPool.BUCKETS) {
-            log.log(WARNING, "ignored a SYNC_BUCKETS from " + session + ": expected {\"buckets\": [256 hex digests]}");
+            log.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": expected {\"buckets\": [256 hex digests]}");
             return;
         }
         session.syncSent = false;
@@ -138,7 +141,7 @@ final class CatchUp {
             }
             Set<String> inBucket = pool.idsInBucket(bucket);
             if (!ids.isEmpty() && ids.size() + inBucket.size() > MAX_IDS_PER_MESSAGE) {
-                sendIds(session, buckets, ids);
+                sendIds(neighbour, session, buckets, ids);
                 buckets = new ArrayList<>();
                 ids = new ArrayList<>();
             }
@@ -146,22 +149,22 @@ final class CatchUp {
             ids.addAll(inBucket);
         }
         if (!buckets.isEmpty()) {
-            sendIds(session, buckets, ids);
+            sendIds(neighbour, session, buckets, ids);
         }
     }
 
-    private void sendIds(Session session, List<Integer> buckets, List<String> ids) {
+    private void sendIds(Neighbour neighbour, Session session, List<Integer> buckets, List<String> ids) {
         session.offered.addAll(ids);
         JsonObject data = new JsonObject();
         data.add("buckets", gson.toJsonTree(buckets));
         data.add("ids", gson.toJsonTree(ids));
-        send(session, "SYNC_IDS", message("SYNC_IDS", data));
-        log.log(INFO, "catch-up with " + session + ": " + buckets.size() + " buckets differ; listed our " + ids.size() + " ids in them");
+        send(neighbour, "SYNC_IDS", message("SYNC_IDS", data));
+        log.log(INFO, "catch-up with " + neighbour + ": " + buckets.size() + " buckets differ; listed our " + ids.size() + " ids in them");
     }
 
     /** B lacks these: send each, once, if we offered it. */
-    private void receiveWant(Session session, JsonElement data) {
-        List<String> wanted = idList(session, "SYNC_WANT", data);
+    private void receiveWant(Neighbour neighbour, Session session, JsonElement data) {
+        List<String> wanted = idList(neighbour, "SYNC_WANT", data, MAX_IDS_PER_MESSAGE);
         if (wanted == null) {
             return;
         }
@@ -169,36 +172,36 @@ final class CatchUp {
         for (String id : wanted) {
             String transaction = session.offered.remove(id) ? pool.transactionJson(id) : null;
             if (transaction != null) {
-                send(session, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                send(neighbour, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
                 sent++;
             }
         }
         if (sent < wanted.size()) {
-            log.log(WARNING, "catch-up with " + session + ": " + (wanted.size() - sent)
+            log.log(WARNING, "catch-up with " + neighbour + ": " + (wanted.size() - sent)
                     + " of the ids in its SYNC_WANT were not offered to it (or already sent); ignored them");
         }
-        log.log(INFO, "catch-up with " + session + ": sent the " + sent + " transactions it lacked");
+        log.log(INFO, "catch-up with " + neighbour + ": sent the " + sent + " transactions it lacked");
     }
 
-    // --- the accepter's side ----------------------------------------------------------------
+    // --- B's side: the one that answers -----------------------------------------------------
 
     /** A's summary: when it matches ours we are in sync and say nothing; else we show our buckets. */
-    private void receiveSync(Session session, JsonElement data) {
+    private void receiveSync(Neighbour neighbour, Session session, JsonElement data) {
         JsonObject summary = data.isJsonObject() ? data.getAsJsonObject() : null;
         if (summary == null || !isWholeNumber(summary.get("count")) || !isString(summary.get("digest"))) {
-            log.log(WARNING, "ignored a SYNC from " + session + ": expected {\"count\": n, \"digest\": \"hex\"}");
+            log.log(WARNING, "ignored a SYNC from " + neighbour + ": expected {\"count\": n, \"digest\": \"hex\"}");
             return;
         }
         long now = System.nanoTime();
-        if (session.lastSyncNanos != 0 && (now - session.lastSyncNanos) / 1_000_000 < SYNC_INTERVAL_MS) {
-            log.log(WARNING, "ignored a SYNC from " + session + ": one per " + SYNC_INTERVAL_MS / 1000 + " s on a connection");
+        if (session.lastSyncNanos != 0 && (now - session.lastSyncNanos) / 1_000_000 < syncIntervalMs / 2) {
+            log.log(WARNING, "ignored a SYNC from " + neighbour + ": one per " + syncIntervalMs / 2 + " ms on a connection");
             return;
         }
         session.lastSyncNanos = now;
         long[] ours = pool.bucketDigests();
         int count = pool.count();
         if (summary.get("count").getAsLong() == count && summary.get("digest").getAsString().equals(digestOf(ours))) {
-            log.log(INFO, "catch-up with " + session + ": in sync at " + count + " transactions");
+            log.log(INFO, "catch-up with " + neighbour + ": in sync at " + count + " transactions");
             return;
         }
         JsonArray buckets = new JsonArray();
@@ -209,17 +212,17 @@ final class CatchUp {
         answer.add("buckets", buckets);
         session.bucketsSent = true;
         session.bucketsAnswered.clear();
-        send(session, "SYNC_BUCKETS", message("SYNC_BUCKETS", answer));
+        send(neighbour, "SYNC_BUCKETS", message("SYNC_BUCKETS", answer));
     }
 
     /** A's ids in some buckets: send what A lacks there, and ask for what we lack. */
-    private void receiveIds(Session session, JsonElement data) {
+    private void receiveIds(Neighbour neighbour, Session session, JsonElement data) {
         if (!session.bucketsSent) {
-            log.log(WARNING, "ignored a SYNC_IDS from " + session + ": we sent no SYNC_BUCKETS it could answer");
+            log.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": we sent no SYNC_BUCKETS it could answer");
             return;
         }
         JsonArray buckets = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
-        List<String> theirIds = idList(session, "SYNC_IDS", data);
+        List<String> theirIds = idList(neighbour, "SYNC_IDS", data, MAX_IDS_PER_MESSAGE);
         if (buckets == null || theirIds == null) {
             return;
         }
@@ -240,7 +243,7 @@ final class CatchUp {
         for (int bucket : listed) {
             for (String id : pool.idsInBucket(bucket)) {
                 if (!theirs.contains(id)) {
-                    send(session, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + pool.transactionJson(id) + "}");
+                    send(neighbour, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + pool.transactionJson(id) + "}");
                     sent++;
                 }
             }
@@ -249,9 +252,9 @@ final class CatchUp {
         if (!wanted.isEmpty()) {
             JsonObject want = new JsonObject();
             want.add("ids", gson.toJsonTree(wanted));
-            send(session, "SYNC_WANT", message("SYNC_WANT", want));
+            send(neighbour, "SYNC_WANT", message("SYNC_WANT", want));
         }
-        log.log(INFO, "catch-up with " + session + ": sent " + sent + " transactions it lacked, asked for the "
+        log.log(INFO, "catch-up with " + neighbour + ": sent " + sent + " transactions it lacked, asked for the "
                 + wanted.size() + " we lack");
     }
 
@@ -260,26 +263,26 @@ final class CatchUp {
         return bytesSent.get();
     }
 
-    private void send(Session session, String type, String text) {
-        bytesSent.addAndGet(text.getBytes(StandardCharsets.UTF_8).length);
-        session.reply.accept(text);
-        events.publish("out", type, session.peer, null);
+    private void send(Neighbour neighbour, String type, String text) {
+        bytesSent.addAndGet(OutgoingConnection.utf8Length(text));
+        neighbour.send(type, text);
+        events.publish("out", type, neighbour.peer, null);
     }
 
     // --- shapes -----------------------------------------------------------------------------
 
-    /** data.ids as a list of id strings, or null (logged) when it is not one or is too long. */
-    private static List<String> idList(Session session, String type, JsonElement data) {
+    /** data.ids as a list of id strings, or null (logged) when it is not one or is longer than {@code max}. */
+    static List<String> idList(Neighbour from, String type, JsonElement data, int max) {
         JsonArray ids = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("ids")) : null;
-        if (ids == null || ids.size() > MAX_IDS_PER_MESSAGE) {
-            log.log(WARNING, "ignored a " + type + " from " + session + ": expected {\"ids\": [at most "
-                    + MAX_IDS_PER_MESSAGE + " id strings]}");
+        if (ids == null || ids.size() > max) {
+            log.log(WARNING, "ignored a " + type + " from " + from + ": expected {\"ids\": [at most "
+                    + max + " id strings]}");
             return null;
         }
         List<String> list = new ArrayList<>(ids.size());
         for (JsonElement id : ids) {
             if (!isString(id) || id.getAsString().length() > TransactionId.MAX_LENGTH + 10) {
-                log.log(WARNING, "ignored a " + type + " from " + session + ": " + PeerNode.abbreviate(id.toString())
+                log.log(WARNING, "ignored a " + type + " from " + from + ": " + PeerNode.abbreviate(id.toString())
                         + " is not an id");
                 return null;
             }

@@ -43,14 +43,25 @@ final class MeshView {
         };
     }
 
-    /** {"address", "connectedAddresses", "attemptingToConnectToAddress", "transactionCount", "lastTransactions"} */
+    /**
+     * {"address", "connectedAddresses" (outgoing, the curriculum's), "attemptingToConnectToAddress",
+     * "incomingAddresses" (neighbours that dialed us), "neighbours" (each with its direction and
+     * link), "addressBookSize", "transactionCount", "lastTransactions", "messagesSent" and
+     * "messagesReceived" (by type), "bytesSent"}
+     */
     String statusJson() {
         JsonObject status = new JsonObject();
         status.addProperty("address", node.address());
         status.add("connectedAddresses", gson.toJsonTree(node.connectedAddresses()));
         status.add("attemptingToConnectToAddress", gson.toJsonTree(node.attemptingToConnectToAddress()));
+        status.add("incomingAddresses", gson.toJsonTree(node.incomingAddresses()));
+        status.add("neighbours", gson.toJsonTree(node.neighbours()));
+        status.addProperty("addressBookSize", node.addressBookSize());
         status.addProperty("transactionCount", node.transactionCount());
         status.add("lastTransactions", gson.toJsonTree(node.lastTransactions(5)));
+        status.add("messagesSent", gson.toJsonTree(node.counts().sent()));
+        status.add("messagesReceived", gson.toJsonTree(node.counts().received()));
+        status.addProperty("bytesSent", node.counts().bytesSent());
         return gson.toJson(status);
     }
 

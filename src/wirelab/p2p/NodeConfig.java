@@ -23,32 +23,47 @@ import com.google.gson.JsonParser;
  * MY_ADDRESS=ws://localhost:4001   what other nodes dial to reach this one; required when HOST goes beyond loopback
  * ALLOWED_PEER_HOSTS=loopback      hosts a HANDSHAKE may make this node dial: names, addresses, CIDR ranges, loopback
  * ALLOWED_ORIGINS=                 more browser origins that may open a WebSocket here, e.g. http://dash.lan:8080
- * MAX_PEERS=100                    outgoing connections, open or being opened, at most
+ * MAX_PEERS=8                      outgoing connections, open or being opened, at most (Bitcoin's 8 outbound)
+ * MAX_INCOMING_PEERS=              neighbours that dialed us, at most; one more is closed with 1013 (default 4 x MAX_PEERS)
  * MAX_HANDSHAKE_ADDRESSES=100      addresses taken from one HANDSHAKE, at most
- * MAX_CONNECTIONS=1000             incoming WebSocket connections at most; one more gets 503
+ * MAX_CONNECTIONS=1000             incoming WebSocket connections at most, clients included; one more gets 503
  * PING_INTERVAL_MS=15000           a connection silent this long is pinged, and dropped if silent as long again
+ * SYNC_INTERVAL_MS=10000           how often the node reconciles its pool with a neighbour picked at random
  * </pre>
  *
  * @param myAddress null means {@code ws://localhost:PORT}, once the port is known
  */
 public record NodeConfig(Path folder, int port, List<String> knownPeers, String host, String myAddress,
-                         List<String> allowedPeerHosts, List<String> allowedOrigins, int maxPeers,
-                         int maxAddressesPerHandshake, int maxConnections, int pingIntervalMs) {
+                         List<String> allowedPeerHosts, List<String> allowedOrigins, int maxPeers, int maxIncomingPeers,
+                         int maxAddressesPerHandshake, int maxConnections, int pingIntervalMs, int syncIntervalMs) {
+
+    static final int DEFAULT_MAX_PEERS = 8;
 
     /** A node on loopback that dials only loopback peers, with every other setting at its default. */
     public static NodeConfig of(Path folder, int port, List<String> knownPeers) {
         return new NodeConfig(folder, port, knownPeers, "localhost", null, List.of(PeerAddresses.LOOPBACK), List.of(),
-                100, 100, 1_000, 15_000);
+                DEFAULT_MAX_PEERS, 4 * DEFAULT_MAX_PEERS, 100, 1_000, 15_000, 10_000);
     }
 
+    /** MAX_PEERS, with MAX_INCOMING_PEERS at its default for it (4 x MAX_PEERS). */
     public NodeConfig withMaxPeers(int maxPeers) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxAddressesPerHandshake, maxConnections, pingIntervalMs);
+                4 * maxPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
+    }
+
+    public NodeConfig withMaxIncomingPeers(int maxIncomingPeers) {
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
     }
 
     public NodeConfig withPingIntervalMs(int pingIntervalMs) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxAddressesPerHandshake, maxConnections, pingIntervalMs);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
+    }
+
+    public NodeConfig withSyncIntervalMs(int syncIntervalMs) {
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
     }
 
     /** Reads {@code folder/.env} and {@code folder/known-peers.json}; the exception's message says what is wrong. */
@@ -74,10 +89,13 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
         } catch (IllegalArgumentException e) {
             throw new IOException(".env: " + e.getMessage(), e);
         }
+        int maxPeers = envInt(env, "MAX_PEERS", DEFAULT_MAX_PEERS, 1, 10_000);
         return new NodeConfig(folder, port, readKnownPeers(folder.resolve("known-peers.json")), host, myAddress,
                 allowedPeerHosts, list(env.getOrDefault("ALLOWED_ORIGINS", "")),
-                envInt(env, "MAX_PEERS", 100, 1, 10_000), envInt(env, "MAX_HANDSHAKE_ADDRESSES", 100, 1, 10_000),
-                envInt(env, "MAX_CONNECTIONS", 1_000, 1, 100_000), envInt(env, "PING_INTERVAL_MS", 15_000, 0, 3_600_000));
+                maxPeers, envInt(env, "MAX_INCOMING_PEERS", 4 * maxPeers, 1, 100_000),
+                envInt(env, "MAX_HANDSHAKE_ADDRESSES", 100, 1, 10_000),
+                envInt(env, "MAX_CONNECTIONS", 1_000, 1, 100_000), envInt(env, "PING_INTERVAL_MS", 15_000, 0, 3_600_000),
+                envInt(env, "SYNC_INTERVAL_MS", 10_000, 100, 3_600_000));
     }
 
     /** Only the port, for a client such as {@link AddTransaction} that dials the node and needs nothing else. */

@@ -1,17 +1,14 @@
 package wirelab.p2p;
 
 import static java.lang.System.Logger.Level.INFO;
-import static java.lang.System.Logger.Level.WARNING;
 
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import wirelab.Silence;
@@ -19,44 +16,39 @@ import wirelab.Trace;
 
 /**
  * One connection this node dialed, through the JDK's {@code java.net.http.WebSocket} client:
- * the listener the client calls, and the outbox that feeds it. (The other kind, a connection
- * a peer dialed to us, is {@link wirelab.websocket.IncomingConnection}.) It tells its
- * {@link PeerNode} when it opens, each message it receives, and when it closes.
+ * the listener the client calls, and its {@link Outbox}. (The other kind, a connection a peer
+ * dialed to us, is {@link wirelab.websocket.IncomingConnection}; to gossip, both are a
+ * {@link Neighbour}.) It tells its {@link PeerNode} when it opens, each message it receives,
+ * and when it closes.
  *
- * <p>The JDK client allows one send in flight at a time, and a peer that stops reading must not
- * stall the others, so each connection has its own queue and its own sending thread; a peer
- * that cannot take a message within 5 s, or lets 10,000 pile up, is dropped.
+ * <p>The JDK client allows one send in flight at a time: the outbox's thread waits for each,
+ * and a peer that cannot take a message within 5 s is dropped.
  */
 final class OutgoingConnection implements WebSocket.Listener {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    private static final int OUTBOX_CAPACITY = 10_000;
     private static final int SEND_TIMEOUT_SECONDS = 5;
     /** The JDK client writes and reads the frames itself; --trace sees its messages, not its bytes. */
     private static final String JDK_FRAMES = "(frames by the JDK client)";
 
     final String address;
-    final CatchUp.Session session;   // how messages from this peer are answered: on this connection
+    final Neighbour neighbour;   // what gossip sees of this connection
     private final PeerNode node;
     private final StringBuilder partial = new StringBuilder();   // a text message arriving in parts
-    private final BlockingQueue<String> outbox = new LinkedBlockingQueue<>(OUTBOX_CAPACITY);
     private volatile WebSocket webSocket;
-    private volatile Thread sender;
+    private volatile Outbox outbox;
     private final Silence silence = new Silence();
     private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
-    OutgoingConnection(String address, PeerNode node) {
+    OutgoingConnection(String address, PeerNode node, MessageCounts counts) {
         this.address = address;
         this.node = node;
-        this.session = new CatchUp.Session(address, this::send);
+        this.neighbour = new Neighbour(address, Neighbour.Direction.OUTGOING, address, this::send, this::close, counts);
     }
 
-    /** Queues one text message; the sending thread writes them in order. */
-    void send(String text) {
-        if (!outbox.offer(text)) {
-            log.log(WARNING, address + " is not keeping up (" + OUTBOX_CAPACITY + " messages queued); dropping it");
-            abort("outbox full");
-        }
+    /** Queues one text message; the outbox's thread writes them in order. */
+    private void send(String text) {
+        outbox.send(text);
     }
 
     /** Leaves politely: a close frame, then the sending thread stops. */
@@ -92,26 +84,17 @@ final class OutgoingConnection implements WebSocket.Listener {
     }
 
     private void stopSending() {
-        Thread thread = sender;
-        if (thread != null) {
-            thread.interrupt();
+        Outbox current = outbox;
+        if (current != null) {
+            current.stop();
         }
     }
 
-    private void sendLoop() {
-        try {
-            while (true) {
-                String text = outbox.take();
-                if (Trace.on()) {
-                    Trace.sent(address, JDK_FRAMES, "text message, " + text.length() + " chars: " + Trace.quote(text));
-                }
-                webSocket.sendText(text, true).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            // stopped
-        } catch (Exception e) {
-            abort("send failed: " + rootMessage(e));
+    private void write(String text) throws Exception {
+        if (Trace.on()) {
+            Trace.sent(address, JDK_FRAMES, "text message, " + text.length() + " chars: " + Trace.quote(text));
         }
+        webSocket.sendText(text, true).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     // --- what the JDK client tells us -----------------------------------------------------------
@@ -119,7 +102,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     @Override
     public void onOpen(WebSocket webSocket) {
         this.webSocket = webSocket;
-        this.sender = Thread.ofVirtual().name("sender-" + address).start(this::sendLoop);
+        this.outbox = new Outbox(address, this::write, this::abort);
         node.connected(this);
         webSocket.request(1);
     }
@@ -140,7 +123,7 @@ final class OutgoingConnection implements WebSocket.Listener {
             }
             partial.setLength(0);
             messageBytes = 0;
-            node.receive(text, session);
+            node.receive(text, neighbour);
         }
         webSocket.request(1);
         return null;
@@ -160,7 +143,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     }
 
     /** How many bytes the characters take in UTF-8; a surrogate pair is one 4-byte character. */
-    private static int utf8Length(CharSequence text) {
+    static int utf8Length(CharSequence text) {
         int bytes = 0;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);

@@ -90,7 +90,7 @@ final class PeerAddresses {
             URI uri = new URI(address.trim());
             boolean bare = uri.getRawUserInfo() == null && uri.getRawQuery() == null && uri.getRawFragment() == null
                     && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"));
-            if (!"ws".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1 || !bare) {
+            if (!"ws".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535 || !bare) {
                 return null;
             }
             return "ws://" + uri.getHost().toLowerCase(Locale.ROOT) + ":" + uri.getPort();

@@ -4,23 +4,16 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
@@ -31,6 +24,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import wirelab.Trace;
+import wirelab.websocket.HttpResponse;
 import wirelab.websocket.IncomingConnection;
 import wirelab.websocket.WebSocketServer;
 
@@ -41,20 +35,21 @@ import wirelab.websocket.WebSocketServer;
  *
  * <ul>
  * <li>{@code HANDSHAKE}, data = the addresses the sender is connected to, plus its own. A node
- *     sends it as soon as one of its outgoing connections opens. A node that receives it
- *     connects to every address it is not connected to, not already attempting, and not its
- *     own. So the mesh grows from {@code known-peers.json} until everyone knows everyone.
+ *     sends it as soon as one of its outgoing connections opens. A node that receives it learns
+ *     the addresses and dials them while it has slots free ({@link Membership}): so the mesh
+ *     grows from {@code known-peers.json}, into the curriculum's full mesh while it is small.
  * <li>{@code TRANSACTION}, data = a transaction object. A node stores it in
- *     {@code transactions.json} and passes it to every node it is connected to. The
- *     transaction's {@code id} stops the message from looping (see {@link #receiveTransaction}).
- * <li>{@code SYNC} and the steps after it: catch-up when two nodes meet ({@link CatchUp}).
+ *     {@code transactions.json} and passes it on to its neighbours, on connections of either
+ *     direction ({@link BroadcastTree}). The transaction's id stops the message from looping
+ *     (see {@link #receiveTransaction}).
+ * <li>Between nodes of ours only: {@code IHAVE}, {@code GRAFT} and {@code PRUNE}, which keep the
+ *     copies of a transaction close to one per node ({@link BroadcastTree}), and {@code SYNC} and
+ *     the steps after it, which bring two pools to their union ({@link CatchUp}).
  * </ul>
  *
  * <p>Outgoing connections use the JDK's {@code java.net.http.WebSocket} client
  * ({@link OutgoingConnection}); incoming ones arrive through {@link WebSocketServer}
- * ({@link IncomingConnection}). As in the curriculum, {@code connectedAddresses} holds
- * the servers this node has an open outgoing connection to, and
- * {@code attemptingToConnectToAddress} the ones it is dialing, so it never dials one twice.
+ * ({@link IncomingConnection}). To gossip, both are a {@link Neighbour}.
  */
 public final class PeerNode implements AutoCloseable {
 
@@ -63,37 +58,33 @@ public final class PeerNode implements AutoCloseable {
 
     /** The largest message taken from any peer: the server's limit for incoming, ours for outgoing. */
     static final int MAX_MESSAGE_BYTES = 1 << 20;
+    /** How often the heartbeat looks for overdue GRAFTs; free slots are filled every tenth beat. */
+    private static final long HEARTBEAT_MS = 100;
 
     private final NodeConfig config;
     private final TransactionPool pool;
     private final CatchUp catchUp;
+    private final BroadcastTree broadcast;
     private final SeenMessages seenMessages = new SeenMessages();
     private final NodeEvents events = new NodeEvents();
-    private WebSocketServer server;
-    private volatile PeerAddresses addresses;
-    private String myAddress;   // MY_ADDRESS, or ws://localhost:PORT once the server listens
-
-    // The curriculum's two collections, guarded by peersLock so that "not connected and not
-    // attempting" and "now attempting" happen as one step.
-    private final Map<String, OutgoingConnection> connectedAddresses = new LinkedHashMap<>();
-    private final Set<String> attemptingToConnectToAddress = new HashSet<>();
-    private final ReentrantLock peersLock = new ReentrantLock();
-
-    // Known peers are the way into the mesh, so a node keeps trying them: one that cannot be
-    // reached (not started yet, restarting) is tried again after 1 s, then 2, 4, up to 10 s, for
-    // as long as this node runs. Peers learned from a HANDSHAKE are not retried: whoever told us
-    // about them tells us again when they are back.
-    private final Set<String> knownPeerAddresses = ConcurrentHashMap.newKeySet();
-    private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
-    private volatile boolean running = true;
-
+    private final MessageCounts counts = new MessageCounts();
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient = HttpClient.newBuilder().executor(virtualThreads).build();
+    private volatile boolean running = true;
+
+    // Set once by start(), before `whole` opens; the server's threads wait for it, so nothing
+    // that arrives early meets a half-built node, and the latch publishes these fields to them.
+    private final CountDownLatch whole = new CountDownLatch(1);
+    private WebSocketServer server;
+    private String myAddress;   // MY_ADDRESS, or ws://localhost:PORT once the server listens
+    private PeerAddresses addresses;
+    private Membership membership;
 
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
         this.pool = pool;
-        this.catchUp = new CatchUp(pool, events);
+        this.catchUp = new CatchUp(pool, events, config.syncIntervalMs());
+        this.broadcast = new BroadcastTree(pool, events);
     }
 
     /** Loads the transaction pool, listens on the port, then dials every known peer. */
@@ -102,11 +93,20 @@ public final class PeerNode implements AutoCloseable {
         MeshView view = new MeshView(node);
         node.server = WebSocketServer.start(WebSocketServer.Options.onPort(config.port()).withHost(config.host())
                         .withMaxMessageBytes(MAX_MESSAGE_BYTES).withMaxConnections(config.maxConnections())
-                        .withOriginAllowed(origin -> node.addresses.isAllowedOrigin(origin))
+                        .withOriginAllowed(node::isAllowedOrigin)
                         .withPingIntervalMs(config.pingIntervalMs()),
-                node.incoming, view::answer);
+                node.incoming, request -> node.awaitWhole() ? view.answer(request) : node.notReady());
         node.myAddress = config.myAddress() != null ? config.myAddress() : "ws://localhost:" + node.server.port();
         node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
+        List<String> knownPeers = new ArrayList<>();
+        for (String knownPeer : config.knownPeers()) {
+            String address = node.usableAddress(knownPeer, "known-peers.json");
+            if (address != null) {
+                knownPeers.add(address);
+            }
+        }
+        node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts);
+        node.whole.countDown();
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
                 + (PeerAddresses.isLoopbackOnly(config.host()) ? " (loopback only; HOST=0.0.0.0 and MY_ADDRESS in .env expose it)" : "")
                 + " with " + node.pool.count() + " transactions in its pool; live view at "
@@ -114,14 +114,27 @@ public final class PeerNode implements AutoCloseable {
         if (config.pingIntervalMs() > 0) {
             Thread.ofVirtual().name("peer-keep-alive").start(node::keepAlive);
         }
-        for (String knownPeer : config.knownPeers()) {
-            String address = PeerAddresses.normalize(knownPeer);
-            if (address != null) {
-                node.knownPeerAddresses.add(address);
-            }
-            node.connectTo(knownPeer, "known-peers.json");
-        }
+        Thread.ofVirtual().name("peer-heartbeat").start(node::heartbeat);
+        node.membership.start();
         return node;
+    }
+
+    /** Waits until start() has set every field (a moment at most); false if the node never became whole. */
+    private boolean awaitWhole() {
+        try {
+            return whole.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private HttpResponse notReady() {
+        return HttpResponse.text(503, "this node is still starting; try again in a moment");
+    }
+
+    private boolean isAllowedOrigin(String origin) {
+        return awaitWhole() && addresses.isAllowedOrigin(origin);
     }
 
     public String address() {
@@ -133,11 +146,29 @@ public final class PeerNode implements AutoCloseable {
     }
 
     public List<String> connectedAddresses() {
-        return underPeersLock(() -> List.copyOf(connectedAddresses.keySet()));
+        return membership.connectedAddresses();
     }
 
     public List<String> attemptingToConnectToAddress() {
-        return underPeersLock(() -> List.copyOf(attemptingToConnectToAddress));
+        return membership.attemptingToConnectToAddress();
+    }
+
+    /** The neighbours that dialed us, by the address each gave (or host:port). */
+    public List<String> incomingAddresses() {
+        return membership.incomingAddresses();
+    }
+
+    /** Every neighbour, each as {"address", "direction": "out" or "in", "link": "eager", "lazy" or "curriculum"}. */
+    List<JsonObject> neighbours() {
+        List<JsonObject> list = new ArrayList<>();
+        for (Neighbour neighbour : membership.neighbours()) {
+            JsonObject each = new JsonObject();
+            each.addProperty("address", neighbour.address() != null ? neighbour.address() : neighbour.peer);
+            each.addProperty("direction", neighbour.direction == Neighbour.Direction.OUTGOING ? "out" : "in");
+            each.addProperty("link", !neighbour.speaksWirelab() ? "curriculum" : neighbour.link.isEager() ? "eager" : "lazy");
+            list.add(each);
+        }
+        return list;
     }
 
     /** The stored transactions, in the order this node stored them. */
@@ -158,39 +189,57 @@ public final class PeerNode implements AutoCloseable {
         return events;
     }
 
+    MessageCounts counts() {
+        return counts;
+    }
+
+    int addressBookSize() {
+        return membership.addressBookSize();
+    }
+
     /** Bytes this node has sent to bring peers up to date (catch-up messages and the transactions they asked for). */
     public long catchUpBytesSent() {
         return catchUp.bytesSent();
     }
 
+    /** Messages of {@code type} this node has sent since it started. */
+    public long messagesSent(String type) {
+        return counts.sent().getOrDefault(type, 0L);
+    }
+
+    /** Messages of every type this node has sent since it started. */
+    public long messagesSent() {
+        return counts.sent().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** UTF-8 bytes of every message this node has sent since it started. */
+    public long bytesSent() {
+        return counts.bytesSent();
+    }
+
     /** Leaves the network politely: close frames to every peer, then stop listening. */
     @Override
     public void close() {
-        running = false;
-        server.close();
-        for (OutgoingConnection connection : outgoingSnapshot()) {
-            connection.close(WebSocket.NORMAL_CLOSURE, "node stopping");
-        }
-        httpClient.shutdownNow();
-        virtualThreads.shutdownNow();
-        stopPool();
+        stop(true);
         log.log(INFO, myAddress + " stopped");
     }
 
     /** Drops every connection without a close frame, as a killed process would. For fault drills. */
     public void abort() {
-        running = false;
-        server.abort();
-        for (OutgoingConnection connection : outgoingSnapshot()) {
-            connection.abort("node aborted");
-        }
-        httpClient.shutdownNow();
-        virtualThreads.shutdownNow();
-        stopPool();
+        stop(false);
         log.log(INFO, myAddress + " aborted");
     }
 
-    private void stopPool() {
+    private void stop(boolean politely) {
+        running = false;
+        if (politely) {
+            server.close();
+        } else {
+            server.abort();
+        }
+        membership.stop(politely);
+        httpClient.shutdownNow();
+        virtualThreads.shutdownNow();
         try {
             pool.close();
         } catch (InterruptedException e) {
@@ -198,93 +247,48 @@ public final class PeerNode implements AutoCloseable {
         }
     }
 
-    // --- dialing out: connectedAddresses and attemptingToConnectToAddress --------------------
+    // --- the connections ------------------------------------------------------------------------
 
-    /** Opens an outgoing connection to {@code address} unless the rules say not to. */
-    private void connectTo(String rawAddress, String learnedFrom) {
-        String address = PeerAddresses.normalize(rawAddress);
-        if (address == null) {
-            log.log(WARNING, "ignored address " + rawAddress + " from " + learnedFrom + ": expected ws://host:port");
-            return;
-        }
-        if (addresses.isOwn(address)) {
-            return;
-        }
-        if (!addresses.isAllowed(address)) {
-            log.log(WARNING, "will not dial " + address + " from " + learnedFrom
-                    + ": its host is not in ALLOWED_PEER_HOSTS " + addresses.allowedPeerHosts());
-            return;
-        }
-        peersLock.lock();
-        try {
-            if (connectedAddresses.containsKey(address) || attemptingToConnectToAddress.contains(address)) {
-                return;
-            }
-            if (connectedAddresses.size() + attemptingToConnectToAddress.size() >= config.maxPeers()) {
-                log.log(WARNING, "will not dial " + address + ": already at MAX_PEERS " + config.maxPeers());
-                return;
-            }
-            attemptingToConnectToAddress.add(address);
-        } finally {
-            peersLock.unlock();
-        }
-        log.log(INFO, "connecting to " + address + " (learned from " + learnedFrom + ")");
-        httpClient.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(3))   // covers the opening handshake too: a hung peer fails here
-                .buildAsync(URI.create(address), new OutgoingConnection(address, this))
-                .whenComplete((webSocket, error) -> {
-                    if (error != null) {
-                        underPeersLock(() -> attemptingToConnectToAddress.remove(address));
-                        log.log(INFO, "could not connect to " + address + ": " + OutgoingConnection.rootMessage(error));
-                        retryIfKnownPeer(address);
-                    }
-                });
-    }
-
-    private void retryIfKnownPeer(String address) {
-        if (!running || !knownPeerAddresses.contains(address)) {
-            return;
-        }
-        long delayMs = retryDelayMs.merge(address, 1_000L, (previous, first) -> Math.min(10_000L, previous * 2));
-        log.log(INFO, "will try known peer " + address + " again in " + delayMs / 1000 + " s");
-        Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(delayMs);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (running) {
-                connectTo(address, "known-peers.json, again");
-            }
-        });
-    }
-
-    /** The outgoing connection opened: it joins connectedAddresses, and we say HANDSHAKE. */
+    /** The outgoing connection opened: we say HANDSHAKE, the first message on every connection. */
     void connected(OutgoingConnection connection) {
-        List<String> handshakeData;
-        peersLock.lock();
-        try {
-            connectedAddresses.put(connection.address, connection);
-            attemptingToConnectToAddress.remove(connection.address);
-            handshakeData = new ArrayList<>(connectedAddresses.keySet());
-        } finally {
-            peersLock.unlock();
-        }
-        retryDelayMs.remove(connection.address);
-        handshakeData.add(myAddress);
-        connection.send(message("HANDSHAKE", gson.toJsonTree(handshakeData)));
+        List<String> handshakeData = membership.connected(connection);
+        connection.neighbour.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(handshakeData)));
         events.publish("out", "HANDSHAKE", connection.address, null);
         log.log(INFO, "connected to " + connection.address + "; sent HANDSHAKE " + handshakeData);
-        catchUp.start(connection.session);   // after the HANDSHAKE, which stays the first message
     }
 
     /** The outgoing connection closed or failed: the address leaves connectedAddresses. */
     void disconnected(OutgoingConnection connection, String why) {
-        if (underPeersLock(() -> connectedAddresses.remove(connection.address, connection))) {
+        if (membership.disconnected(connection)) {
+            broadcast.forget(connection.neighbour);
             log.log(INFO, "connection to " + connection.address + " closed (" + why + ")");
-            retryIfKnownPeer(connection.address);
         }
     }
+
+    private final WebSocketServer.Listener incoming = new WebSocketServer.Listener() {
+        @Override
+        public void onOpen(IncomingConnection connection) {
+            if (awaitWhole()) {
+                membership.opened(connection);
+            }
+        }
+
+        @Override
+        public void onText(IncomingConnection connection, String text) {
+            Neighbour neighbour = membership.neighbourOf(connection);
+            if (neighbour != null) {
+                receive(text, neighbour);
+            }
+        }
+
+        @Override
+        public void onClose(IncomingConnection connection, int code, String reason) {
+            Neighbour gone = membership.closed(connection);
+            if (gone != null) {
+                broadcast.forget(gone);
+            }
+        }
+    };
 
     /**
      * Outgoing connections are pinged too: a peer whose host crashed or lost its network sends
@@ -298,64 +302,56 @@ public final class PeerNode implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            for (OutgoingConnection connection : outgoingSnapshot()) {
-                connection.checkLiveness(config.pingIntervalMs());
+            membership.outgoingConnections().forEach(connection -> connection.checkLiveness(config.pingIntervalMs()));
+        }
+    }
+
+    /**
+     * The node's clock: GRAFTs for announced transactions that did not come, free outgoing slots
+     * filled from the address book, and every SYNC_INTERVAL_MS (give or take a fifth, so nodes
+     * do not beat in step) a reconciliation with a neighbour picked at random.
+     */
+    private void heartbeat() {
+        long beats = 0;
+        long nextSync = System.nanoTime() + jitteredSyncIntervalNanos();
+        while (running) {
+            try {
+                Thread.sleep(HEARTBEAT_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            broadcast.graftOverdue();
+            if (++beats % 10 == 0) {
+                membership.fill();
+            }
+            if (System.nanoTime() - nextSync > 0) {
+                syncWithANeighbour();
+                nextSync = System.nanoTime() + jitteredSyncIntervalNanos();
             }
         }
     }
 
-    private List<OutgoingConnection> outgoingSnapshot() {
-        return underPeersLock(() -> List.copyOf(connectedAddresses.values()));
+    private long jitteredSyncIntervalNanos() {
+        return (long) (config.syncIntervalMs() * 1_000_000L * ThreadLocalRandom.current().nextDouble(0.8, 1.2));
     }
 
-    private <T> T underPeersLock(Supplier<T> action) {
-        peersLock.lock();
-        try {
-            return action.get();
-        } finally {
-            peersLock.unlock();
+    private void syncWithANeighbour() {
+        List<Neighbour> candidates = membership.neighbours().stream()
+                .filter(n -> n.speaksWirelab() && catchUp.due(n)).toList();
+        if (!candidates.isEmpty()) {
+            catchUp.start(candidates.get(ThreadLocalRandom.current().nextInt(candidates.size())));
         }
     }
-
-    // --- incoming connections: anyone may connect and send us messages ----------------------
-
-    // Each incoming connection has its catch-up session, for the steps a dialer asks of us.
-    private final Map<IncomingConnection, CatchUp.Session> incomingSessions = new ConcurrentHashMap<>();
-
-    private final WebSocketServer.Listener incoming = new WebSocketServer.Listener() {
-        @Override
-        public void onOpen(IncomingConnection connection) {
-            incomingSessions.put(connection, new CatchUp.Session("incoming " + connection, text -> {
-                try {
-                    connection.send(text);
-                } catch (IOException e) {
-                    log.log(INFO, "could not answer incoming " + connection + ": " + e.getMessage());
-                }
-            }));
-        }
-
-        @Override
-        public void onText(IncomingConnection connection, String text) {
-            CatchUp.Session session = incomingSessions.get(connection);
-            if (session != null) {
-                receive(text, session);
-            }
-        }
-
-        @Override
-        public void onClose(IncomingConnection connection, int code, String reason) {
-            incomingSessions.remove(connection);
-        }
-    };
 
     // --- the messages -------------------------------------------------------------------------
 
     /** Every message from every connection, in or out, comes through here, parsed once. */
-    void receive(String text, CatchUp.Session from) {
+    void receive(String text, Neighbour from) {
         String seenId = seenMessages.idOf(text);
         if (seenId != null) {
+            counts.received("TRANSACTION");
             events.publish("in", "TRANSACTION", from.peer, seenId);
-            log.log(INFO, "already have transaction " + seenId + " (from " + from + "); not passing it on");
+            alreadyHave(seenId, from);
             return;
         }
         JsonObject message;
@@ -370,21 +366,22 @@ public final class PeerNode implements AutoCloseable {
             return;
         }
         JsonElement type = message.get("type");
-        JsonElement data = message.get("data");
+        JsonElement data = message.has("data") ? message.get("data") : JsonNull.INSTANCE;
         String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
+        counts.received(typeName);
         if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its id is known
             events.publish("in", PeerNode.abbreviate(typeName), from.peer, null);
         }
         switch (typeName) {
             case "HANDSHAKE" -> {
-                if (data == null || !data.isJsonArray()) {
+                if (!data.isJsonArray()) {
                     log.log(WARNING, "ignored a HANDSHAKE from " + from + ": data must be an array of addresses, got " + data);
                     return;
                 }
                 receiveHandshake(data.getAsJsonArray(), from);
             }
             case "TRANSACTION" -> {
-                if (data == null || !data.isJsonObject()) {
+                if (!data.isJsonObject()) {
                     log.log(WARNING, "ignored a TRANSACTION from " + from + ": data must be an object, got "
                             + abbreviate(String.valueOf(data)));
                     return;
@@ -395,40 +392,98 @@ public final class PeerNode implements AutoCloseable {
                     Thread.currentThread().interrupt();   // the node is stopping
                 }
             }
-            case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> catchUp.receive(from, typeName, data == null ? JsonNull.INSTANCE : data);
+            case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> {
+                from.showedItSpeaksWirelab();
+                catchUp.receive(from, typeName, data);
+            }
+            case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(typeName, data, from);
             // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
             default -> log.log(INFO, "ignored a message from " + from + ": unknown type " + abbreviate(typeName)
-                    + " (this node speaks HANDSHAKE, TRANSACTION and the SYNC messages of catch-up)");
-        }
-    }
-
-    private void receiveHandshake(JsonArray addresses, CatchUp.Session from) {
-        log.log(INFO, "HANDSHAKE from " + from + ": " + abbreviate(addresses.toString()));
-        int limit = config.maxAddressesPerHandshake();
-        if (addresses.size() > limit) {
-            log.log(WARNING, "HANDSHAKE from " + from + " lists " + addresses.size() + " addresses; taking the first " + limit);
-        }
-        for (int i = 0; i < Math.min(limit, addresses.size()); i++) {
-            JsonElement address = addresses.get(i);
-            if (!address.isJsonPrimitive() || !address.getAsJsonPrimitive().isString()) {
-                log.log(WARNING, "ignored " + address + " in a HANDSHAKE from " + from + ": expected a \"ws://host:port\" string");
-                continue;
-            }
-            connectTo(address.getAsString(), "HANDSHAKE from " + from);
+                    + " (this node speaks HANDSHAKE, TRANSACTION, IHAVE, GRAFT, PRUNE and the SYNC messages of catch-up)");
         }
     }
 
     /**
-     * Stores the transaction, then passes the message on, as it came, to every node we are
-     * connected to. Gossip meets itself coming back: in a full mesh every node hears each
-     * transaction from every other. So each transaction has an id ({@link TransactionId}: its
-     * own id field, else one every node derives alike from its content); a node stores and
-     * passes on only ids it has not stored, which stops the loop after one round. The ids are
-     * read back from transactions.json, so a node that restarts still knows what it stored.
-     * The message goes on unchanged, byte for byte: a curriculum node compares transactions by
-     * content, and would store a changed copy again.
+     * A HANDSHAKE teaches addresses. The first one on a connection a peer opened also makes the
+     * peer a neighbour, if we have room; a node of ours that dialed us is answered with our own
+     * HANDSHAKE (so it learns our neighbours too) and a SYNC, which starts catch-up.
      */
-    private void receiveTransaction(JsonObject transaction, String messageText, CatchUp.Session from) throws InterruptedException {
+    private void receiveHandshake(JsonArray data, Neighbour from) {
+        log.log(INFO, "HANDSHAKE from " + from + ": " + abbreviate(data.toString()));
+        if (from.direction == Neighbour.Direction.INCOMING && !from.isNeighbour()) {
+            if (!membership.handshook(from)) {
+                log.log(INFO, "refused " + from + " as a neighbour: already " + config.maxIncomingPeers()
+                        + " incoming (MAX_INCOMING_PEERS)");
+                from.close(Membership.TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers()
+                        + " incoming neighbours, its limit; try another");
+                return;
+            }
+            if (from.speaksWirelab()) {
+                from.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(membership.handshakeData())));
+                catchUp.start(from);
+            }
+        }
+        int limit = config.maxAddressesPerHandshake();
+        if (data.size() > limit) {
+            log.log(WARNING, "HANDSHAKE from " + from + " lists " + data.size() + " addresses; taking the first " + limit);
+        }
+        List<String> learned = new ArrayList<>();
+        for (int i = 0; i < Math.min(limit, data.size()); i++) {
+            JsonElement address = data.get(i);
+            if (!address.isJsonPrimitive() || !address.getAsJsonPrimitive().isString()) {
+                log.log(WARNING, "ignored " + address + " in a HANDSHAKE from " + from + ": expected a \"ws://host:port\" string");
+                continue;
+            }
+            String usable = usableAddress(address.getAsString(), "HANDSHAKE from " + from);
+            if (usable != null) {
+                learned.add(usable);
+            }
+        }
+        membership.learned(learned);
+    }
+
+    /** The address in canonical form when this node may dial it; null (logged where it is wrong) when not. */
+    private String usableAddress(String rawAddress, String learnedFrom) {
+        String address = PeerAddresses.normalize(rawAddress);
+        if (address == null) {
+            log.log(WARNING, "ignored address " + rawAddress + " from " + learnedFrom + ": expected ws://host:port");
+            return null;
+        }
+        if (addresses.isOwn(address)) {
+            return null;
+        }
+        if (!addresses.isAllowed(address)) {
+            log.log(WARNING, "will not dial " + address + " from " + learnedFrom
+                    + ": its host is not in ALLOWED_PEER_HOSTS " + addresses.allowedPeerHosts());
+            return null;
+        }
+        return address;
+    }
+
+    /** IHAVE, GRAFT and PRUNE are for neighbours: a client that never said HANDSHAKE has no link to prune or graft. */
+    private void receiveTreeMessage(String type, JsonElement data, Neighbour from) {
+        if (!from.isNeighbour()) {
+            log.log(WARNING, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
+            return;
+        }
+        from.showedItSpeaksWirelab();
+        switch (type) {
+            case "IHAVE" -> broadcast.receiveIHave(from, data);
+            case "GRAFT" -> broadcast.receiveGraft(from, data);
+            default -> broadcast.receivePrune(from);
+        }
+    }
+
+    /**
+     * Stores the transaction, then passes the message on, as it came ({@link BroadcastTree}).
+     * Gossip meets itself coming back: a node hears a transaction from more than one neighbour.
+     * So each transaction has an id ({@link TransactionId}: its own id field, else one every
+     * node derives alike from its content); a node stores and passes on only ids it has not
+     * stored, which stops the loop. The ids are read back from transactions.json, so a node that
+     * restarts still knows what it stored. The message goes on unchanged, byte for byte: a
+     * curriculum node compares transactions by content, and would store a changed copy again.
+     */
+    private void receiveTransaction(JsonObject transaction, String messageText, Neighbour from) throws InterruptedException {
         String id;
         try {
             id = TransactionId.of(transaction);
@@ -440,23 +495,26 @@ public final class PeerNode implements AutoCloseable {
         CompletableFuture<Void> onDisk = pool.contains(id) ? null : pool.add(id, gson.toJson(transaction));
         if (onDisk == null) {
             seenMessages.remember(messageText, id);
-            log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
+            alreadyHave(id, from);
             return;
         }
         // This connection's next message is read while the pool writes this one, so a burst shares
         // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
         onDisk.thenRun(() -> {
             seenMessages.remember(messageText, id);
-            List<OutgoingConnection> peers = outgoingSnapshot();
-            for (OutgoingConnection peer : peers) {
-                peer.send(messageText);
-                events.publish("out", "TRANSACTION", peer.address, id);
-            }
-            log.log(INFO, "stored transaction " + id + " from " + from + "; passed it to " + peers.size() + " peers");
+            broadcast.stored(id);
+            List<Neighbour> neighbours = membership.neighbours();
+            broadcast.broadcast(id, messageText, from, neighbours);
+            log.log(INFO, "stored transaction " + id + " from " + from + "; passed it on to " + neighbours.size() + " neighbours");
         }).exceptionally(failure -> {
             log.log(WARNING, "could not store transaction " + id + " from " + from + ": " + failure.getMessage());
             return null;
         });
+    }
+
+    private void alreadyHave(String id, Neighbour from) {
+        broadcast.duplicate(from);
+        log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
     }
 
     private static String message(String type, JsonElement data) {

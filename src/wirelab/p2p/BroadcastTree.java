@@ -1,0 +1,223 @@
+package wirelab.p2p;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+
+/**
+ * How a transaction reaches every node at close to one copy each: Plumtree's eager and lazy
+ * push (Leitão, Pereira, Rodrigues, SRDS 2007), between nodes that speak it. The curriculum's
+ * flooding sends each transaction over every connection, so a node with d neighbours receives
+ * d copies of it. Here every link between two of our nodes is either <em>eager</em>, part of a
+ * spanning tree, and carries whole TRANSACTIONs, or <em>lazy</em>, and carries only ids:
+ *
+ * <pre>
+ *  A stores a new transaction:   TRANSACTION (as it came) -> every eager neighbour and every curriculum one
+ *                                IHAVE {"ids": [id]}       -> up to LAZY_FANOUT lazy neighbours, at random
+ *  B receives a second copy:     PRUNE {}                  -> the one that sent it: the link turns lazy, both ends
+ *  C has an IHAVE, and after     GRAFT {"ids": [id]}       -> the one that announced it: the link turns eager,
+ *    GRAFT_TIMEOUT_MS still no transaction                    and the announcer sends the transaction
+ * </pre>
+ *
+ * Every link starts eager, so the first transactions flood; each duplicate prunes a link that
+ * closed a cycle, and what stays eager is a tree: about one TRANSACTION per node per
+ * transaction. When a node of the tree dies, the nodes below it still hear IHAVEs from lazy
+ * links, and GRAFT a new way in. Catch-up ({@link CatchUp}) on a timer is the last resort.
+ *
+ * <p>Bounded against a peer that misbehaves: an IHAVE or GRAFT lists at most
+ * {@link #MAX_IDS_PER_MESSAGE} ids; at most {@link #MAX_MISSING} announced ids are awaited at
+ * once; a GRAFT fetches only ids we announced on that link, each once.
+ */
+final class BroadcastTree {
+
+    private static final System.Logger log = System.getLogger("peer-node");
+    private static final Gson gson = new Gson();
+
+    static final int LAZY_FANOUT = 3;
+    static final long GRAFT_TIMEOUT_MS = 1_000;
+    static final int MAX_IDS_PER_MESSAGE = 1_000;
+    static final int MAX_MISSING = 10_000;
+    /** Ids announced on one link that its GRAFT may still ask for; the oldest are forgotten first. */
+    static final int MAX_ANNOUNCED_PER_LINK = 10_000;
+
+    /** One link's side of the tree: eager or lazy, and what we announced on it. */
+    static final class Link {
+        private boolean eager = true;
+        private final Set<String> announced = new LinkedHashSet<>();
+
+        synchronized boolean isEager() {
+            return eager;
+        }
+
+        /** Turns the link eager or lazy; true when that changed it. */
+        synchronized boolean setEager(boolean eager) {
+            boolean changed = this.eager != eager;
+            this.eager = eager;
+            return changed;
+        }
+
+        synchronized void announced(String id) {
+            if (announced.add(id) && announced.size() > MAX_ANNOUNCED_PER_LINK) {
+                var oldest = announced.iterator();
+                oldest.next();
+                oldest.remove();
+            }
+        }
+
+        synchronized boolean takeAnnounced(String id) {
+            return announced.remove(id);
+        }
+    }
+
+    /** An id an IHAVE told us of, that we lack: who told us, and when. */
+    private record Missing(Neighbour announcer, long sinceNanos) {
+    }
+
+    private final TransactionPool pool;
+    private final NodeEvents events;
+    private final Map<String, Missing> missing = new LinkedHashMap<>();   // in the order announced: oldest first
+
+    BroadcastTree(TransactionPool pool, NodeEvents events) {
+        this.pool = pool;
+        this.events = events;
+    }
+
+    /** Passes a transaction this node has just stored on, to every neighbour but the one it came from. */
+    void broadcast(String id, String messageText, Neighbour from, List<Neighbour> neighbours) {
+        List<Neighbour> lazy = new ArrayList<>();
+        for (Neighbour neighbour : neighbours) {
+            if (neighbour == from) {
+                continue;
+            }
+            if (!neighbour.speaksWirelab() || neighbour.link.isEager()) {
+                neighbour.send("TRANSACTION", messageText);   // byte for byte: curriculum nodes compare content
+                events.publish("out", "TRANSACTION", neighbour.peer, id);
+            } else {
+                lazy.add(neighbour);
+            }
+        }
+        Collections.shuffle(lazy);
+        String ihave = message("IHAVE", List.of(id));
+        for (Neighbour neighbour : lazy.subList(0, Math.min(LAZY_FANOUT, lazy.size()))) {
+            neighbour.link.announced(id);
+            neighbour.send("IHAVE", ihave);
+            events.publish("out", "IHAVE", neighbour.peer, id);
+        }
+    }
+
+    /** The transaction is in the pool now, however it came: nothing to GRAFT for it. */
+    synchronized void stored(String id) {
+        missing.remove(id);
+    }
+
+    /** A copy of a transaction we already hold: the eager link it came on closed a cycle, so it turns lazy. */
+    void duplicate(Neighbour from) {
+        if (from.speaksWirelab() && from.link.setEager(false)) {
+            from.send("PRUNE", "{\"type\":\"PRUNE\",\"data\":{}}");
+        }
+    }
+
+    void receivePrune(Neighbour from) {
+        from.link.setEager(false);
+    }
+
+    /** Ids the neighbour holds: the ones we lack are awaited, and GRAFTed if they do not come in time. */
+    void receiveIHave(Neighbour from, JsonElement data) {
+        List<String> ids = CatchUp.idList(from, "IHAVE", data, MAX_IDS_PER_MESSAGE);
+        if (ids == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        int dropped = 0;
+        synchronized (this) {
+            for (String id : ids) {
+                if (missing.containsKey(id) || pool.contains(id)) {
+                    continue;
+                }
+                if (missing.size() >= MAX_MISSING) {
+                    dropped++;
+                    continue;
+                }
+                missing.put(id, new Missing(from, now));
+            }
+        }
+        if (dropped > 0) {
+            log.log(WARNING, "IHAVE from " + from + ": already awaiting " + MAX_MISSING + " ids; ignored " + dropped
+                    + " (catch-up will find them)");
+        }
+    }
+
+    /** The neighbour lacks these, which we announced: the link turns eager, and we send each once. */
+    void receiveGraft(Neighbour from, JsonElement data) {
+        List<String> ids = CatchUp.idList(from, "GRAFT", data, MAX_IDS_PER_MESSAGE);
+        if (ids == null) {
+            return;
+        }
+        from.link.setEager(true);
+        int sent = 0;
+        for (String id : ids) {
+            String transaction = from.link.takeAnnounced(id) ? pool.transactionJson(id) : null;
+            if (transaction != null) {
+                from.send("TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                sent++;
+            }
+        }
+        if (sent < ids.size()) {
+            log.log(WARNING, "GRAFT from " + from + ": " + (ids.size() - sent)
+                    + " of its ids were not announced to it (or already sent); ignored them");
+        }
+    }
+
+    /**
+     * Called on the node's heartbeat: for every id announced more than GRAFT_TIMEOUT_MS ago and
+     * still missing, one GRAFT to its announcer, which also mends the tree through that link.
+     * If even that copy does not come, the next IHAVE or catch-up brings it.
+     */
+    void graftOverdue() {
+        Map<Neighbour, List<String>> byAnnouncer = new LinkedHashMap<>();
+        long now = System.nanoTime();
+        synchronized (this) {
+            var oldest = missing.entrySet().iterator();
+            while (oldest.hasNext()) {
+                var entry = oldest.next();
+                if ((now - entry.getValue().sinceNanos()) / 1_000_000 < GRAFT_TIMEOUT_MS) {
+                    break;   // the rest came later still
+                }
+                oldest.remove();
+                if (!pool.contains(entry.getKey())) {
+                    byAnnouncer.computeIfAbsent(entry.getValue().announcer(), n -> new ArrayList<>()).add(entry.getKey());
+                }
+            }
+        }
+        byAnnouncer.forEach((announcer, ids) -> {
+            announcer.link.setEager(true);
+            for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
+                announcer.send("GRAFT", message("GRAFT", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
+            }
+            log.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
+                    + GRAFT_TIMEOUT_MS + " ms");
+        });
+    }
+
+    /** A neighbour that is gone can no longer send what it announced: those ids wait for another IHAVE or catch-up. */
+    synchronized void forget(Neighbour gone) {
+        missing.values().removeIf(m -> m.announcer() == gone);
+    }
+
+    private static String message(String type, List<String> ids) {
+        JsonArray array = new JsonArray();
+        ids.forEach(array::add);
+        return "{\"type\":\"" + type + "\",\"data\":{\"ids\":" + gson.toJson(array) + "}}";
+    }
+}

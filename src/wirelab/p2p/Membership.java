@@ -1,0 +1,316 @@
+package wirelab.p2p;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import wirelab.websocket.IncomingConnection;
+
+/**
+ * Who this node is connected to, and whom it dials next: its neighbours, in both directions.
+ *
+ * <ul>
+ * <li>As in the curriculum, {@code connectedAddresses} holds the servers this node has an open
+ *     outgoing connection to, and {@code attemptingToConnectToAddress} the ones it is dialing,
+ *     so it never dials one twice.
+ * <li>It dials at most {@code MAX_PEERS}. The addresses it learns from HANDSHAKEs go into its
+ *     {@link AddressBook}; whenever a slot is free (at start, after a HANDSHAKE, when a
+ *     neighbour is lost, and every second) it dials addresses picked from the book at random.
+ *     A network of up to MAX_PEERS + 1 nodes is still the curriculum's full mesh.
+ * <li>Known peers ({@code known-peers.json}) are the way into the network, so each keeps a slot
+ *     of its own that learned addresses never take, and one that cannot be reached, refuses us
+ *     or drops is tried again after 1 s, then 2, 4, up to 10 s, for as long as the node runs.
+ * <li>Incoming neighbours (connections that dialed us and said HANDSHAKE) are capped at
+ *     {@code MAX_INCOMING_PEERS}; one more is closed with 1013 "try again later", and its node
+ *     dials someone else. A known peer that dials us is never refused.
+ * </ul>
+ */
+final class Membership {
+
+    private static final System.Logger log = System.getLogger("peer-node");
+    /** RFC 6455 close code 1013 (IANA registry): the server is overloaded, try again later or elsewhere. */
+    static final int TRY_AGAIN_LATER = 1013;
+
+    private final NodeConfig config;
+    private final String myAddress;
+    private final PeerNode node;
+    private final HttpClient httpClient;
+    private final MessageCounts counts;
+    private final AddressBook book = new AddressBook();
+
+    // The curriculum's two collections, guarded by peersLock so that "not connected and not
+    // attempting" and "now attempting" happen as one step.
+    private final Map<String, OutgoingConnection> connectedAddresses = new LinkedHashMap<>();
+    private final Set<String> attemptingToConnectToAddress = new HashSet<>();
+    private final ReentrantLock peersLock = new ReentrantLock();
+    private final Map<IncomingConnection, Incoming> incoming = new ConcurrentHashMap<>();
+
+    /** A connection a peer opened to us, as gossip sees it, and the queue that writes to it. */
+    private record Incoming(Neighbour neighbour, Outbox outbox) {
+    }
+
+    private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
+    private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
+    private volatile boolean running = true;
+
+    /** {@code knownPeers} are normalized addresses, none of them this node's own. */
+    Membership(NodeConfig config, String myAddress, List<String> knownPeers, PeerNode node, HttpClient httpClient,
+               MessageCounts counts) {
+        this.config = config;
+        this.myAddress = myAddress;
+        this.node = node;
+        this.httpClient = httpClient;
+        this.counts = counts;
+        knownPeers.stream().limit(config.maxPeers()).forEach(knownPeerAddresses::add);
+    }
+
+    /** Dials every known peer; called once, when the node is whole. */
+    void start() {
+        for (String address : knownPeerAddresses) {
+            if (startAttempt(address)) {
+                dial(address, "known-peers.json");
+            }
+        }
+    }
+
+    /** No more dialing, and every outgoing connection closed with a close frame, or dropped as a killed process would. */
+    void stop(boolean politely) {
+        running = false;
+        for (OutgoingConnection connection : outgoingConnections()) {
+            if (politely) {
+                connection.close(WebSocket.NORMAL_CLOSURE, "node stopping");
+            } else {
+                connection.abort("node aborted");
+            }
+        }
+    }
+
+    // --- what the node asks -------------------------------------------------------------------
+
+    List<String> connectedAddresses() {
+        return underPeersLock(() -> List.copyOf(connectedAddresses.keySet()));
+    }
+
+    List<String> attemptingToConnectToAddress() {
+        return underPeersLock(() -> List.copyOf(attemptingToConnectToAddress));
+    }
+
+    /** The HANDSHAKE's data: the addresses we are connected to, plus our own. */
+    List<String> handshakeData() {
+        List<String> data = new ArrayList<>(connectedAddresses());
+        data.add(myAddress);
+        return data;
+    }
+
+    /** Every neighbour gossip goes to: each open outgoing connection, and each incoming one that said HANDSHAKE. */
+    List<Neighbour> neighbours() {
+        List<Neighbour> neighbours = new ArrayList<>();
+        outgoingConnections().forEach(connection -> neighbours.add(connection.neighbour));
+        incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour).forEach(neighbours::add);
+        return neighbours;
+    }
+
+    List<OutgoingConnection> outgoingConnections() {
+        return underPeersLock(() -> List.copyOf(connectedAddresses.values()));
+    }
+
+    /** The neighbour of a connection a peer opened, or null when it is not (or no longer) open. */
+    Neighbour neighbourOf(IncomingConnection connection) {
+        Incoming open = incoming.get(connection);
+        return open == null ? null : open.neighbour();
+    }
+
+    // --- learning addresses, and dialing them -------------------------------------------------
+
+    /** Addresses from a HANDSHAKE (normalized, allowed, not our own) go into the book; then free slots are filled. */
+    void learned(List<String> addresses) {
+        addresses.forEach(book::add);
+        fill();
+    }
+
+    /** Dials addresses from the book, picked at random, until MAX_PEERS are connected or being dialed. */
+    void fill() {
+        if (!running) {
+            return;
+        }
+        List<String> toDial = List.of();
+        peersLock.lock();
+        try {
+            int learnedOpen = 0;
+            for (String address : connectedAddresses.keySet()) {
+                learnedOpen += knownPeerAddresses.contains(address) ? 0 : 1;
+            }
+            for (String address : attemptingToConnectToAddress) {
+                learnedOpen += knownPeerAddresses.contains(address) ? 0 : 1;
+            }
+            int free = config.maxPeers() - knownPeerAddresses.size() - learnedOpen;   // each known peer keeps its slot
+            if (free > 0) {
+                toDial = book.pick(free, address -> !knownPeerAddresses.contains(address)
+                        && !connectedAddresses.containsKey(address) && !attemptingToConnectToAddress.contains(address));
+                attemptingToConnectToAddress.addAll(toDial);
+            }
+        } finally {
+            peersLock.unlock();
+        }
+        toDial.forEach(address -> dial(address, "the address book"));
+    }
+
+    /** True, and the address now in attemptingToConnectToAddress, when it is neither connected nor being dialed. */
+    private boolean startAttempt(String address) {
+        return underPeersLock(() -> !connectedAddresses.containsKey(address) && attemptingToConnectToAddress.add(address));
+    }
+
+    /**
+     * Opens an outgoing connection. Its opening handshake carries our address in a
+     * {@code Wirelab-Gossip} header, which tells a node of ours that we speak its gossip;
+     * a curriculum node ignores the header.
+     */
+    private void dial(String address, String learnedFrom) {
+        log.log(INFO, "connecting to " + address + " (from " + learnedFrom + ")");
+        try {
+            httpClient.newWebSocketBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))   // covers the opening handshake too: a hung peer fails here
+                    .header(Neighbour.GOSSIP_HEADER, myAddress)
+                    .buildAsync(URI.create(address), new OutgoingConnection(address, node, counts))
+                    .whenComplete((webSocket, error) -> {
+                        if (error != null) {
+                            couldNotConnect(address, OutgoingConnection.rootMessage(error));
+                        }
+                    });
+        } catch (IllegalArgumentException | IllegalStateException e) {   // an address the client will not dial, or it stopped
+            couldNotConnect(address, e.toString());
+        }
+    }
+
+    private void couldNotConnect(String address, String why) {
+        underPeersLock(() -> attemptingToConnectToAddress.remove(address));
+        book.remove(address);
+        log.log(INFO, "could not connect to " + address + ": " + why);
+        retryIfKnownPeer(address);
+    }
+
+    private void retryIfKnownPeer(String address) {
+        if (!running || !knownPeerAddresses.contains(address)) {
+            return;
+        }
+        long delayMs = retryDelayMs.merge(address, 1_000L, (previous, first) -> Math.min(10_000L, previous * 2));
+        log.log(INFO, "will try known peer " + address + " again in " + delayMs / 1000 + " s");
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(delayMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (running && startAttempt(address)) {
+                dial(address, "known-peers.json, again");
+            }
+        });
+    }
+
+    /** The outgoing connection opened: it joins connectedAddresses. Returns the HANDSHAKE's data for it. */
+    List<String> connected(OutgoingConnection connection) {
+        List<String> data;
+        peersLock.lock();
+        try {
+            connectedAddresses.put(connection.address, connection);
+            attemptingToConnectToAddress.remove(connection.address);
+            data = new ArrayList<>(connectedAddresses.keySet());
+        } finally {
+            peersLock.unlock();
+        }
+        retryDelayMs.remove(connection.address);
+        data.add(myAddress);
+        return data;
+    }
+
+    /** The outgoing connection closed or failed: it leaves connectedAddresses, and its slot is filled again. */
+    boolean disconnected(OutgoingConnection connection) {
+        if (!underPeersLock(() -> connectedAddresses.remove(connection.address, connection))) {
+            return false;
+        }
+        book.backOff(connection.address);   // whether it refused us (1013), left, or broke the rules: not at once again
+        retryIfKnownPeer(connection.address);
+        fill();
+        return true;
+    }
+
+    // --- incoming connections -----------------------------------------------------------------
+
+    /** A peer opened a WebSocket to us; it is a client until it says HANDSHAKE. */
+    Neighbour opened(IncomingConnection connection) {
+        String header = connection.request().header(Neighbour.GOSSIP_HEADER.toLowerCase(Locale.ROOT));
+        String claimed = header.isEmpty() ? null : PeerAddresses.normalize(header);
+        Outbox outbox = new Outbox(connection.toString(), connection::send,
+                why -> connection.close(TRY_AGAIN_LATER, "dropped: " + why));
+        Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed,
+                outbox::send, connection::close, counts);
+        if (claimed != null) {
+            neighbour.showedItSpeaksWirelab();
+        }
+        incoming.put(connection, new Incoming(neighbour, outbox));
+        return neighbour;
+    }
+
+    /** The incoming connection said HANDSHAKE: true when it is (now) a neighbour, false when we have enough. */
+    boolean handshook(Neighbour neighbour) {
+        synchronized (incoming) {
+            if (neighbour.isNeighbour()) {
+                return true;
+            }
+            long neighbours = incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour).count();
+            boolean known = neighbour.address() != null && knownPeerAddresses.contains(neighbour.address());
+            if (neighbours >= config.maxIncomingPeers() && !known) {
+                return false;
+            }
+            neighbour.handshook();
+            if (neighbour.address() != null) {
+                book.seenAlive(neighbour.address());
+            }
+            return true;
+        }
+    }
+
+    /** The incoming connection is gone: its outbox stops. Returns its neighbour, or null if it was never opened. */
+    Neighbour closed(IncomingConnection connection) {
+        Incoming gone = incoming.remove(connection);
+        if (gone == null) {
+            return null;
+        }
+        gone.outbox().stop();
+        return gone.neighbour();
+    }
+
+    /** The incoming neighbours, by the address each gave, or host:port where it gave none: for /status. */
+    List<String> incomingAddresses() {
+        return incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour)
+                .map(n -> n.address() != null ? n.address() : n.peer).sorted().toList();
+    }
+
+    int addressBookSize() {
+        return book.size();
+    }
+
+    private <T> T underPeersLock(Supplier<T> action) {
+        peersLock.lock();
+        try {
+            return action.get();
+        } finally {
+            peersLock.unlock();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package wirelab.p2p;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What a node has sent and received since it started, by message type, for {@code /status}:
+ * {@code "messagesSent": {"HANDSHAKE": 3, "TRANSACTION": 12}}, the same for
+ * {@code "messagesReceived"}, and {@code "bytesSent"} (the UTF-8 bytes of the messages' text,
+ * frame headers not counted). Tests and the bench read them to see what gossip costs.
+ */
+final class MessageCounts {
+
+    /** Types are counted by name only when they are ones this node speaks; anything else counts as OTHER. */
+    private static final Set<String> KNOWN = Set.of("HANDSHAKE", "TRANSACTION", "SYNC", "SYNC_BUCKETS",
+            "SYNC_IDS", "SYNC_WANT", "IHAVE", "GRAFT", "PRUNE");
+
+    private final Map<String, LongAdder> sent = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
+    private final AtomicLong bytesSent = new AtomicLong();
+
+    void sent(String type, int bytes) {
+        sent.computeIfAbsent(type, t -> new LongAdder()).increment();
+        bytesSent.addAndGet(bytes);
+    }
+
+    void received(String type) {
+        received.computeIfAbsent(KNOWN.contains(type) ? type : "OTHER", t -> new LongAdder()).increment();
+    }
+
+    Map<String, Long> sent() {
+        return snapshot(sent);
+    }
+
+    Map<String, Long> received() {
+        return snapshot(received);
+    }
+
+    long bytesSent() {
+        return bytesSent.get();
+    }
+
+    private static Map<String, Long> snapshot(Map<String, LongAdder> counts) {
+        Map<String, Long> copy = new TreeMap<>();
+        counts.forEach((type, count) -> copy.put(type, count.sum()));
+        return copy;
+    }
+}

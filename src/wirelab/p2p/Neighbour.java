@@ -1,0 +1,91 @@
+package wirelab.p2p;
+
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * One connection between this node and another, whichever side dialed it: gossip goes both
+ * ways on it. An OUTGOING neighbour is an {@link OutgoingConnection} (the JDK client), known by
+ * the address we dialed. An INCOMING one is a {@link wirelab.websocket.IncomingConnection} that a
+ * peer opened; it becomes a neighbour with its first HANDSHAKE (until then it is a client, such
+ * as add-transaction, and is sent no gossip), and it is known by the address it gives, if any.
+ *
+ * <p>What a neighbour may be sent depends on what it has shown it speaks. A curriculum node
+ * knows HANDSHAKE and TRANSACTION only, so that is all it ever gets. A neighbour shows it
+ * speaks this node's other types (catch-up's SYNC messages, {@link BroadcastTree}'s IHAVE,
+ * GRAFT and PRUNE) by naming its address in a {@code Wirelab-Gossip} header when it dials, or
+ * by sending one of those types itself.
+ *
+ * <p>Fields written on one thread and read on others are volatile; each part of the state that
+ * changes in steps ({@link CatchUp.Session}, {@link BroadcastTree.Link}) has its own lock.
+ */
+final class Neighbour {
+
+    /** The header a node of ours sends in its opening handshake: its own address. */
+    static final String GOSSIP_HEADER = "Wirelab-Gossip";
+
+    enum Direction { OUTGOING, INCOMING }
+
+    final String peer;   // how logs name it: the address we dialed, or host:port the peer dialed from
+    final Direction direction;
+    final CatchUp.Session catchUp = new CatchUp.Session();
+    final BroadcastTree.Link link = new BroadcastTree.Link();
+    private final Consumer<String> transport;
+    private final BiConsumer<Integer, String> closer;
+    private final MessageCounts counts;
+    private volatile String address;
+    private volatile boolean speaksWirelab;
+    private volatile boolean handshook;
+
+    Neighbour(String peer, Direction direction, String address, Consumer<String> transport,
+              BiConsumer<Integer, String> closer, MessageCounts counts) {
+        this.peer = peer;
+        this.direction = direction;
+        this.address = address;
+        this.transport = transport;
+        this.closer = closer;
+        this.counts = counts;
+    }
+
+    /** Sends one message whose type is {@code type}; every message this node sends goes through here, and is counted. */
+    void send(String type, String text) {
+        counts.sent(type, OutgoingConnection.utf8Length(text));
+        transport.accept(text);
+    }
+
+    /** Closes the connection with a close code and a reason the peer can read. */
+    void close(int code, String reason) {
+        closer.accept(code, reason);
+    }
+
+    /** The peer's ws:// address: the one we dialed, or the one it gave; null when it gave none. */
+    String address() {
+        return address;
+    }
+
+    void setAddress(String address) {
+        this.address = address;
+    }
+
+    boolean speaksWirelab() {
+        return speaksWirelab;
+    }
+
+    void showedItSpeaksWirelab() {
+        speaksWirelab = true;
+    }
+
+    /** An outgoing neighbour from the moment it opens (we send the HANDSHAKE); an incoming one once it sent its own. */
+    boolean isNeighbour() {
+        return direction == Direction.OUTGOING || handshook;
+    }
+
+    void handshook() {
+        handshook = true;
+    }
+
+    @Override
+    public String toString() {
+        return direction == Direction.OUTGOING || address == null ? peer : peer + " (" + address + ")";
+    }
+}
