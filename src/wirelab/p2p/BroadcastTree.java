@@ -4,7 +4,6 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,16 +23,19 @@ import com.google.gson.JsonElement;
  *
  * <pre>
  *  A stores a new transaction:   TRANSACTION (as it came) -> every eager neighbour and every curriculum one
- *                                IHAVE {"ids": [id]}       -> up to LAZY_FANOUT lazy neighbours, at random
+ *                                IHAVE {"ids": [...]}      -> every lazy neighbour, on the next heartbeat
  *  B receives a second copy:     PRUNE {}                  -> the one that sent it: the link turns lazy, both ends
- *  C has an IHAVE, and after     GRAFT {"ids": [id]}       -> the one that announced it: the link turns eager,
+ *  C has an IHAVE, and after     GRAFT {"ids": [...]}      -> the one that announced it: the link turns eager,
  *    GRAFT_TIMEOUT_MS still no transaction                    and the announcer sends the transaction
  * </pre>
  *
  * Every link starts eager, so the first transactions flood; each duplicate prunes a link that
- * closed a cycle, and what stays eager is a tree: about one TRANSACTION per node per
- * transaction. When a node of the tree dies, the nodes below it still hear IHAVEs from lazy
- * links, and GRAFT a new way in. Catch-up ({@link CatchUp}) on a timer is the last resort.
+ * closed a cycle, and what stays eager is close to a tree: about one TRANSACTION per node per
+ * transaction. Prunes that cross each other can cut a node off the tree; it still hears the
+ * IHAVEs of every lazy link, and GRAFTs its way back in, as it does when a node of the tree
+ * dies. A node never prunes its last eager link. IHAVEs wait for the node's heartbeat
+ * ({@link #flushAnnouncements}), so a burst of transactions costs one IHAVE per lazy link, not
+ * one per transaction. Catch-up ({@link CatchUp}) on a timer is the last resort.
  *
  * <p>Bounded against a peer that misbehaves: an IHAVE or GRAFT lists at most
  * {@link #MAX_IDS_PER_MESSAGE} ids; at most {@link #MAX_MISSING} announced ids are awaited at
@@ -44,16 +46,16 @@ final class BroadcastTree {
     private static final System.Logger log = System.getLogger("peer-node");
     private static final Gson gson = new Gson();
 
-    static final int LAZY_FANOUT = 3;
     static final long GRAFT_TIMEOUT_MS = 1_000;
     static final int MAX_IDS_PER_MESSAGE = 1_000;
     static final int MAX_MISSING = 10_000;
     /** Ids announced on one link that its GRAFT may still ask for; the oldest are forgotten first. */
     static final int MAX_ANNOUNCED_PER_LINK = 10_000;
 
-    /** One link's side of the tree: eager or lazy, and what we announced on it. */
+    /** One link's side of the tree: eager or lazy, what waits to be announced on it, and what was. */
     static final class Link {
         private boolean eager = true;
+        private List<String> toAnnounce = new ArrayList<>();
         private final Set<String> announced = new LinkedHashSet<>();
 
         synchronized boolean isEager() {
@@ -67,12 +69,25 @@ final class BroadcastTree {
             return changed;
         }
 
-        synchronized void announced(String id) {
-            if (announced.add(id) && announced.size() > MAX_ANNOUNCED_PER_LINK) {
-                var oldest = announced.iterator();
-                oldest.next();
-                oldest.remove();
+        /** Queues an id for the next IHAVE; past MAX_ANNOUNCED_PER_LINK waiting, the id is not announced (catch-up covers it). */
+        synchronized void announce(String id) {
+            if (toAnnounce.size() < MAX_ANNOUNCED_PER_LINK) {
+                toAnnounce.add(id);
             }
+        }
+
+        /** The ids waiting to be announced, now counted as announced (a GRAFT may ask for them). */
+        synchronized List<String> takeToAnnounce() {
+            List<String> ids = toAnnounce;
+            toAnnounce = new ArrayList<>();
+            for (String id : ids) {
+                if (announced.add(id) && announced.size() > MAX_ANNOUNCED_PER_LINK) {
+                    var oldest = announced.iterator();
+                    oldest.next();
+                    oldest.remove();
+                }
+            }
+            return ids;
         }
 
         synchronized boolean takeAnnounced(String id) {
@@ -95,7 +110,6 @@ final class BroadcastTree {
 
     /** Passes a transaction this node has just stored on, to every neighbour but the one it came from. */
     void broadcast(String id, String messageText, Neighbour from, List<Neighbour> neighbours) {
-        List<Neighbour> lazy = new ArrayList<>();
         for (Neighbour neighbour : neighbours) {
             if (neighbour == from) {
                 continue;
@@ -104,15 +118,21 @@ final class BroadcastTree {
                 neighbour.send("TRANSACTION", messageText);   // byte for byte: curriculum nodes compare content
                 events.publish("out", "TRANSACTION", neighbour.peer, id);
             } else {
-                lazy.add(neighbour);
+                neighbour.link.announce(id);
             }
         }
-        Collections.shuffle(lazy);
-        String ihave = message("IHAVE", List.of(id));
-        for (Neighbour neighbour : lazy.subList(0, Math.min(LAZY_FANOUT, lazy.size()))) {
-            neighbour.link.announced(id);
-            neighbour.send("IHAVE", ihave);
-            events.publish("out", "IHAVE", neighbour.peer, id);
+    }
+
+    /** On the heartbeat: one IHAVE to each lazy link, naming every transaction stored since the last one. */
+    void flushAnnouncements(List<Neighbour> neighbours) {
+        for (Neighbour neighbour : neighbours) {
+            List<String> ids = neighbour.link.takeToAnnounce();
+            for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
+                neighbour.send("IHAVE", message("IHAVE", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
+            }
+            if (!ids.isEmpty()) {
+                events.publish("out", "IHAVE", neighbour.peer, null);
+            }
         }
     }
 
@@ -121,9 +141,16 @@ final class BroadcastTree {
         missing.remove(id);
     }
 
-    /** A copy of a transaction we already hold: the eager link it came on closed a cycle, so it turns lazy. */
-    void duplicate(Neighbour from) {
-        if (from.speaksWirelab() && from.link.setEager(false)) {
+    /**
+     * A copy of a transaction we already hold: the eager link it came on closed a cycle, so it
+     * turns lazy; unless it is our last eager link, which keeps this node on the tree.
+     */
+    void duplicate(Neighbour from, List<Neighbour> neighbours) {
+        if (!from.speaksWirelab() || !from.link.isEager()) {
+            return;
+        }
+        boolean anotherEager = neighbours.stream().anyMatch(n -> n != from && n.speaksWirelab() && n.link.isEager());
+        if (anotherEager && from.link.setEager(false)) {
             from.send("PRUNE", "{\"type\":\"PRUNE\",\"data\":{}}");
         }
     }

@@ -37,7 +37,9 @@ import wirelab.websocket.IncomingConnection;
  *     or drops is tried again after 1 s, then 2, 4, up to 10 s, for as long as the node runs.
  * <li>Incoming neighbours (connections that dialed us and said HANDSHAKE) are capped at
  *     {@code MAX_INCOMING_PEERS}; one more is closed with 1013 "try again later", and its node
- *     dials someone else. A known peer that dials us is never refused.
+ *     dials someone else. A known peer that dials us is never refused. A curriculum node that
+ *     dials us is dialed back even at MAX_PEERS, since it hears only on connections dialed to it;
+ *     its incoming slot bounds how many of those there are.
  * </ul>
  */
 final class Membership {
@@ -168,6 +170,13 @@ final class Membership {
             peersLock.unlock();
         }
         toDial.forEach(address -> dial(address, "the address book"));
+    }
+
+    /** Dials a curriculum node that dialed us, whatever the free slots: it hears nothing on the connection it opened. */
+    void dialBack(String address) {
+        if (running && startAttempt(address)) {
+            dial(address, "its own HANDSHAKE (a curriculum node is dialed back)");
+        }
     }
 
     /** True, and the address now in attemptingToConnectToAddress, when it is neither connected nor being dialed. */

@@ -58,7 +58,7 @@ public final class PeerNode implements AutoCloseable {
 
     /** The largest message taken from any peer: the server's limit for incoming, ours for outgoing. */
     static final int MAX_MESSAGE_BYTES = 1 << 20;
-    /** How often the heartbeat looks for overdue GRAFTs; free slots are filled every tenth beat. */
+    /** How often the heartbeat sends IHAVEs and looks for overdue GRAFTs; free slots are filled every tenth beat. */
     private static final long HEARTBEAT_MS = 100;
 
     private final NodeConfig config;
@@ -307,7 +307,8 @@ public final class PeerNode implements AutoCloseable {
     }
 
     /**
-     * The node's clock: GRAFTs for announced transactions that did not come, free outgoing slots
+     * The node's clock: IHAVEs for what was stored since the last beat, GRAFTs for announced
+     * transactions that did not come, free outgoing slots
      * filled from the address book, and every SYNC_INTERVAL_MS (give or take a fifth, so nodes
      * do not beat in step) a reconciliation with a neighbour picked at random.
      */
@@ -321,6 +322,7 @@ public final class PeerNode implements AutoCloseable {
                 return;
             }
             broadcast.graftOverdue();
+            broadcast.flushAnnouncements(membership.neighbours());
             if (++beats % 10 == 0) {
                 membership.fill();
             }
@@ -421,6 +423,13 @@ public final class PeerNode implements AutoCloseable {
             if (from.speaksWirelab()) {
                 from.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(membership.handshakeData())));
                 catchUp.start(from);
+            } else if (!data.isEmpty() && data.get(data.size() - 1).isJsonPrimitive()) {
+                // A curriculum node hears only on connections dialed to it, so we dial back the
+                // address it names for itself (the last in its HANDSHAKE), even at MAX_PEERS.
+                String itself = usableAddress(data.get(data.size() - 1).getAsString(), "HANDSHAKE from " + from);
+                if (itself != null) {
+                    membership.dialBack(itself);
+                }
             }
         }
         int limit = config.maxAddressesPerHandshake();
@@ -513,7 +522,7 @@ public final class PeerNode implements AutoCloseable {
     }
 
     private void alreadyHave(String id, Neighbour from) {
-        broadcast.duplicate(from);
+        broadcast.duplicate(from, membership.neighbours());
         log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
     }
 
