@@ -23,7 +23,7 @@ import com.google.gson.JsonElement;
  *
  * <pre>
  *  A stores a new transaction:   TRANSACTION (as it came) -> every eager neighbour and every curriculum one
- *                                IHAVE {"ids": [...]}      -> every lazy neighbour, on the next heartbeat
+ *                                IHAVE {"ids": [...]}      -> every lazy neighbour, within half a second
  *  B receives a second copy:     PRUNE {}                  -> the one that sent it: the link turns lazy, both ends
  *  C has an IHAVE, and after     GRAFT {"ids": [...]}      -> the one that announced it: the link turns eager,
  *    GRAFT_TIMEOUT_MS still no transaction                    and the announcer sends the transaction

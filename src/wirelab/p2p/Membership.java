@@ -119,6 +119,21 @@ final class Membership {
         return data;
     }
 
+    /**
+     * What a node of ours is told when it dials us, when it asks again, or when we refuse it:
+     * every neighbour we know an address for, incoming ones too (they are often newer, and
+     * less sought after, than the ones everybody dials), plus our own: peer exchange, as in
+     * gossipsub v1.1's PRUNE. Curriculum nodes get the curriculum's {@link #handshakeData}.
+     */
+    List<String> peerExchangeData() {
+        List<String> data = new ArrayList<>(connectedAddresses());
+        incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour).map(Neighbour::address)
+                .filter(address -> address != null && !data.contains(address)).limit(config.maxAddressesPerHandshake())
+                .forEach(data::add);
+        data.add(myAddress);
+        return data;
+    }
+
     /** Every neighbour gossip goes to: each open outgoing connection, and each incoming one that said HANDSHAKE. */
     List<Neighbour> neighbours() {
         List<Neighbour> neighbours = new ArrayList<>();
@@ -142,14 +157,18 @@ final class Membership {
     /** Addresses from a HANDSHAKE (normalized, allowed, not our own) go into the book; then free slots are filled. */
     void learned(List<String> addresses) {
         addresses.forEach(book::add);
-        fill();
+        fill();   // a dry book is seen to on the heartbeat
     }
 
-    /** Dials addresses from the book, picked at random, until MAX_PEERS are connected or being dialed. */
-    void fill() {
+    /**
+     * Dials addresses from the book, picked at random, until MAX_PEERS are connected or being
+     * dialed. Returns true when the book ran dry: slots are free and nothing in it can fill them.
+     */
+    boolean fill() {
         if (!running) {
-            return;
+            return false;
         }
+        int free;
         List<String> toDial = List.of();
         peersLock.lock();
         try {
@@ -160,7 +179,7 @@ final class Membership {
             for (String address : attemptingToConnectToAddress) {
                 learnedOpen += knownPeerAddresses.contains(address) ? 0 : 1;
             }
-            int free = config.maxPeers() - knownPeerAddresses.size() - learnedOpen;   // each known peer keeps its slot
+            free = config.maxPeers() - knownPeerAddresses.size() - learnedOpen;   // each known peer keeps its slot
             if (free > 0) {
                 toDial = book.pick(free, address -> !knownPeerAddresses.contains(address)
                         && !connectedAddresses.containsKey(address) && !attemptingToConnectToAddress.contains(address));
@@ -170,6 +189,7 @@ final class Membership {
             peersLock.unlock();
         }
         toDial.forEach(address -> dial(address, "the address book"));
+        return toDial.size() < free;
     }
 
     /** Dials a curriculum node that dialed us, whatever the free slots: it hears nothing on the connection it opened. */
@@ -254,7 +274,7 @@ final class Membership {
         }
         book.backOff(connection.address);   // whether it refused us (1013), left, or broke the rules: not at once again
         retryIfKnownPeer(connection.address);
-        fill();
+        fill();   // a dry book is seen to on the heartbeat
         return true;
     }
 

@@ -36,6 +36,7 @@ final class Neighbour {
     private volatile String address;
     private volatile boolean speaksWirelab;
     private volatile boolean handshook;
+    private volatile long lastHandshakeAnswerNanos;
 
     Neighbour(String peer, Direction direction, String address, Consumer<String> transport,
               BiConsumer<Integer, String> closer, MessageCounts counts) {
@@ -82,6 +83,16 @@ final class Neighbour {
 
     void handshook() {
         handshook = true;
+    }
+
+    /** True at most once a second: a later HANDSHAKE from a node of ours is answered with ours, within that bound. */
+    boolean mayAnswerHandshake() {
+        long now = System.nanoTime();
+        if (lastHandshakeAnswerNanos != 0 && now - lastHandshakeAnswerNanos < 1_000_000_000L) {
+            return false;
+        }
+        lastHandshakeAnswerNanos = now;
+        return true;
     }
 
     @Override

@@ -188,7 +188,8 @@ final class MeshBench {
         for (int i = 0; i < NODES; i++) {
             List<String> known = List.of("ws://localhost:" + ports.get((i + NODES - 1) % NODES),
                     "ws://localhost:" + ports.get((i + NODES - 2) % NODES));
-            mesh.add(PeerNode.start(NodeConfig.of(Files.createDirectories(root.resolve("node-" + i)), ports.get(i), known)));
+            mesh.add(PeerNode.start(NodeConfig.of(Files.createDirectories(root.resolve("node-" + i)), ports.get(i), known)
+                    .withMaxPeers(NODES - 1)));   // the curriculum's full mesh
         }
         await(() -> mesh.stream().allMatch(node -> node.connectedAddresses().size() == NODES - 1), 60, "a full mesh");
         return mesh;

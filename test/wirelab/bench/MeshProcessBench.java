@@ -45,7 +45,7 @@ final class MeshProcessBench {
         try {
             for (int k = 0; k < NODES; k++) {
                 Path folder = Files.createDirectories(root.resolve("node-" + (k + 1)));
-                Files.writeString(folder.resolve(".env"), "PORT=" + ports.get(k) + "\n");
+                Files.writeString(folder.resolve(".env"), "PORT=" + ports.get(k) + "\nMAX_PEERS=" + (NODES - 1) + "\n");   // a full mesh
                 Files.writeString(folder.resolve("known-peers.json"),
                         "[\"ws://localhost:" + ports.get(0) + "\",\"ws://localhost:" + ports.get(2) + "\"]");
                 nodes.add(new ProcessBuilder("scripts/run-node.sh", folder.toString()).redirectErrorStream(true)
