@@ -287,7 +287,7 @@ final class Membership {
         Outbox outbox = new Outbox(connection.toString(), connection::send,
                 why -> connection.close(TRY_AGAIN_LATER, "dropped: " + why));
         Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed,
-                outbox::send, connection::close, counts);
+                outbox::send, (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), counts);
         if (claimed != null) {
             neighbour.showedItSpeaksWirelab();
         }

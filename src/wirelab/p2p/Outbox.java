@@ -26,6 +26,9 @@ final class Outbox {
     private final BlockingQueue<String> queue = new LinkedBlockingQueue<>(CAPACITY);
     private final Thread sender;
     private final Consumer<String> drop;
+    /** Queued after the messages that must go first; the sender runs {@link #last} when it comes to it. Compared by identity. */
+    private static final String THEN_CLOSE = new String("then close");
+    private volatile Runnable last;
 
     /** Starts the sending thread; {@code drop} ends the connection, with why, when the peer falls behind or a write fails. */
     Outbox(String peer, Writer writer, Consumer<String> drop) {
@@ -41,6 +44,14 @@ final class Outbox {
         }
     }
 
+    /** Runs {@code close} once every message queued before it is written: a close frame never overtakes them. */
+    void thenClose(Runnable close) {
+        last = close;
+        if (!queue.offer(THEN_CLOSE)) {
+            close.run();
+        }
+    }
+
     /** The sending thread stops; what is still queued is not sent. */
     void stop() {
         sender.interrupt();
@@ -49,7 +60,12 @@ final class Outbox {
     private void sendLoop(Writer writer) {
         try {
             while (true) {
-                writer.write(queue.take());
+                String text = queue.take();
+                if (text == THEN_CLOSE) {
+                    last.run();
+                    return;
+                }
+                writer.write(text);
             }
         } catch (InterruptedException e) {
             // stopped

@@ -103,6 +103,20 @@ class GrowingNetworkTest {
         }
     }
 
+    @Test
+    void aNodeAtItsIncomingLimitRefusesWith1013ButFirstTellsTheDialerWhereElseToGo() throws Exception {
+        int fullPort = freePort();
+        PeerNode full = PeerNode.start(NodeConfig.of(Files.createDirectories(dir.resolve("full")), fullPort, List.of())
+                .withMaxIncomingPeers(1));
+        nodes.add(full);
+        PeerNode first = start(List.of(full.address()));
+        await(() -> full.incomingAddresses().contains(first.address()), 10, "the first dialer is the full node's one incoming neighbour");
+        PeerNode second = start(List.of(full.address()));   // it knows only the full node
+        await(() -> second.connectedAddresses().contains(first.address()), 10,
+                "the refused dialer dials the first one, learned from the refusal: " + second.connectedAddresses());
+        assertEquals(List.of(first.address()), full.incomingAddresses(), "the full node took no second incoming neighbour");
+    }
+
     // --- helpers ----------------------------------------------------------------------------
 
     private static long transactionSends(List<PeerNode> network) {
