@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
@@ -145,11 +146,11 @@ final class BroadcastTree {
      * A copy of a transaction we already hold: the eager link it came on closed a cycle, so it
      * turns lazy; unless it is our last eager link, which keeps this node on the tree.
      */
-    void duplicate(Neighbour from, List<Neighbour> neighbours) {
+    void duplicate(Neighbour from, Supplier<List<Neighbour>> neighbours) {
         if (!from.speaksWirelab() || !from.link.isEager()) {
-            return;
+            return;   // the usual case: nothing to prune, and the neighbours are not even listed
         }
-        boolean anotherEager = neighbours.stream().anyMatch(n -> n != from && n.speaksWirelab() && n.link.isEager());
+        boolean anotherEager = neighbours.get().stream().anyMatch(n -> n != from && n.speaksWirelab() && n.link.isEager());
         if (anotherEager && from.link.setEager(false)) {
             from.send("PRUNE", "{\"type\":\"PRUNE\",\"data\":{}}");
         }

@@ -557,7 +557,7 @@ public final class PeerNode implements AutoCloseable {
     }
 
     private void alreadyHave(String id, Neighbour from) {
-        broadcast.duplicate(from, membership.neighbours());
+        broadcast.duplicate(from, membership::neighbours);
         log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
     }
 
