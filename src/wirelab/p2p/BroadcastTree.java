@@ -27,14 +27,17 @@ import com.google.gson.JsonElement;
  *                                IHAVE {"ids": [...]}      -> every lazy neighbour, within half a second
  *  B receives a second copy:     PRUNE {}                  -> the one that sent it: the link turns lazy, both ends
  *  C has an IHAVE, and after     GRAFT {"ids": [...]}      -> the one that announced it: the link turns eager,
- *    GRAFT_TIMEOUT_MS still no transaction                    and the announcer sends the transaction
+ *    the GRAFT timeout still no transaction                   and the announcer sends the transaction
  * </pre>
  *
  * Every link starts eager, so the first transactions flood; each duplicate prunes a link that
  * closed a cycle, and what stays eager is close to a tree: about one TRANSACTION per node per
- * transaction. Prunes that cross each other can cut a node off the tree; it still hears the
- * IHAVEs of every lazy link, and GRAFTs its way back in, as it does when a node of the tree
- * dies. A node never prunes its last eager link. IHAVEs wait for the node's heartbeat
+ * transaction. A PRUNE and a GRAFT that cross can leave a link eager at one end only; a whole
+ * copy that comes on a link lazy on our side is answered with a PRUNE too. Prunes that cross
+ * each other can cut a node off the tree; it still hears the IHAVEs of every lazy link, and
+ * GRAFTs its way back in, as it does when a node of the tree dies. A node never prunes its last
+ * eager link. The GRAFT timeout grows while whole copies come late ({@link #stored}), so a busy
+ * network is not mistaken for a broken tree. IHAVEs wait for the node's heartbeat
  * ({@link #flushAnnouncements}), so a burst of transactions costs one IHAVE per lazy link, not
  * one per transaction. Catch-up ({@link CatchUp}) on a timer is the last resort.
  *
@@ -47,7 +50,10 @@ final class BroadcastTree {
     private static final System.Logger log = System.getLogger("peer-node");
     private static final Gson gson = new Gson();
 
+    /** How long an announced id may take to come whole before we GRAFT for it: at least this, ... */
     static final long GRAFT_TIMEOUT_MS = 1_000;
+    /** ... and at most this, when copies come late because every node is busy. */
+    static final long MAX_GRAFT_TIMEOUT_MS = 10_000;
     static final int MAX_IDS_PER_MESSAGE = 1_000;
     static final int MAX_MISSING = 10_000;
     /** Ids announced on one link that its GRAFT may still ask for; the oldest are forgotten first. */
@@ -103,6 +109,7 @@ final class BroadcastTree {
     private final TransactionPool pool;
     private final NodeEvents events;
     private final Map<String, Missing> missing = new LinkedHashMap<>();   // in the order announced: oldest first
+    private long graftTimeoutMs = GRAFT_TIMEOUT_MS;                         // guarded by this
 
     BroadcastTree(TransactionPool pool, NodeEvents events) {
         this.pool = pool;
@@ -137,9 +144,19 @@ final class BroadcastTree {
         }
     }
 
-    /** The transaction is in the pool now, however it came: nothing to GRAFT for it. */
+    /**
+     * The transaction is in the pool now, however it came: nothing to GRAFT for it. If it came
+     * after its IHAVE, and no GRAFT asked for it, the tree is slow, not broken: a busy network
+     * delivers late, and a GRAFT then would only add an eager link and the duplicates that
+     * prune it again. So the timeout grows at once to twice the lateness seen (up to
+     * MAX_GRAFT_TIMEOUT_MS), and shrinks by about a tenth a second ({@link #graftOverdue}).
+     */
     synchronized void stored(String id) {
-        missing.remove(id);
+        Missing awaited = missing.remove(id);
+        if (awaited != null) {
+            long lateMs = (System.nanoTime() - awaited.sinceNanos()) / 1_000_000;
+            graftTimeoutMs = Math.min(MAX_GRAFT_TIMEOUT_MS, Math.max(graftTimeoutMs, 2 * lateMs));
+        }
     }
 
     /**
@@ -147,13 +164,21 @@ final class BroadcastTree {
      * turns lazy; unless it is our last eager link, which keeps this node on the tree.
      */
     void duplicate(Neighbour from, Supplier<List<Neighbour>> neighbours) {
-        if (!from.speaksWirelab() || !from.link.isEager()) {
-            return;   // the usual case: nothing to prune, and the neighbours are not even listed
+        if (!from.speaksWirelab()) {
+            return;   // a curriculum peer floods: it has no tree to prune
+        }
+        if (!from.link.isEager()) {
+            prune(from);   // lazy on our side, still eager on its side: tell it
+            return;
         }
         boolean anotherEager = neighbours.get().stream().anyMatch(n -> n != from && n.speaksWirelab() && n.link.isEager());
         if (anotherEager && from.link.setEager(false)) {
-            from.send("PRUNE", "{\"type\":\"PRUNE\",\"data\":{}}");
+            prune(from);
         }
+    }
+
+    private static void prune(Neighbour neighbour) {
+        neighbour.send("PRUNE", "{\"type\":\"PRUNE\",\"data\":{}}");
     }
 
     void receivePrune(Neighbour from) {
@@ -208,18 +233,21 @@ final class BroadcastTree {
     }
 
     /**
-     * Called on the node's heartbeat: for every id announced more than GRAFT_TIMEOUT_MS ago and
+     * Called on the node's heartbeat: for every id announced more than the GRAFT timeout ago and
      * still missing, one GRAFT to its announcer, which also mends the tree through that link.
      * If even that copy does not come, the next IHAVE or catch-up brings it.
      */
     void graftOverdue() {
         Map<Neighbour, List<String>> byAnnouncer = new LinkedHashMap<>();
         long now = System.nanoTime();
+        long timeoutMs;
         synchronized (this) {
+            graftTimeoutMs = Math.max(GRAFT_TIMEOUT_MS, graftTimeoutMs * 99 / 100);   // the heartbeat is 100 ms
+            timeoutMs = graftTimeoutMs;
             var oldest = missing.entrySet().iterator();
             while (oldest.hasNext()) {
                 var entry = oldest.next();
-                if ((now - entry.getValue().sinceNanos()) / 1_000_000 < GRAFT_TIMEOUT_MS) {
+                if ((now - entry.getValue().sinceNanos()) / 1_000_000 < timeoutMs) {
                     break;   // the rest came later still
                 }
                 oldest.remove();
@@ -234,7 +262,7 @@ final class BroadcastTree {
                 announcer.send("GRAFT", message("GRAFT", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
             }
             log.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
-                    + GRAFT_TIMEOUT_MS + " ms");
+                    + timeoutMs + " ms");
         });
     }
 

@@ -253,18 +253,12 @@ final class Membership {
 
     /** The outgoing connection opened: it joins connectedAddresses. Returns the HANDSHAKE's data for it. */
     List<String> connected(OutgoingConnection connection) {
-        List<String> data;
-        peersLock.lock();
-        try {
+        underPeersLock(() -> {
             connectedAddresses.put(connection.address, connection);
-            attemptingToConnectToAddress.remove(connection.address);
-            data = new ArrayList<>(connectedAddresses.keySet());
-        } finally {
-            peersLock.unlock();
-        }
+            return attemptingToConnectToAddress.remove(connection.address);
+        });
         retryDelayMs.remove(connection.address);
-        data.add(myAddress);
-        return data;
+        return handshakeData();
     }
 
     /** The outgoing connection closed or failed: it leaves connectedAddresses, and its slot is filled again. */

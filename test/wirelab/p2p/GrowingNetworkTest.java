@@ -87,7 +87,9 @@ class GrowingNetworkTest {
         try (CurriculumNode a = new CurriculumNode(); CurriculumNode b = new CurriculumNode()) {
             a.connectTo(nodes.get(0).address());
             b.connectTo(nodes.get(5).address());
-            await(() -> a.connectedAddresses().size() >= 1 && b.connectedAddresses().size() >= 1, 10, "the curriculum nodes joined");
+            // joined both ways: a curriculum node hears only on the connection our node dials back to it
+            await(() -> nodes.get(0).connectedAddresses().contains(a.address) && nodes.get(5).connectedAddresses().contains(b.address),
+                    10, "the curriculum nodes joined, and were dialed back");
             a.addTransaction("{\"from\":\"learner-a\",\"amount\":1}");
             sendTransactions(List.of(nodes.get(3)), 5, "ours");
             b.addTransaction("{\"from\":\"learner-b\",\"amount\":2}");
