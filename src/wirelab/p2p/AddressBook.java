@@ -85,6 +85,10 @@ final class AddressBook {
         return picked;
     }
 
+    synchronized boolean contains(String address) {
+        return indexOf.containsKey(address);
+    }
+
     synchronized int size() {
         return addresses.size();
     }

@@ -123,12 +123,12 @@ final class CatchUp {
     /** B's pool differs: list our ids in every bucket whose digest differs from B's. */
     private void receiveBuckets(Neighbour neighbour, Session session, JsonElement data) {
         if (!session.syncSent) {
-            log.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": we sent no SYNC it could answer");
+            neighbour.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": we sent no SYNC it could answer");
             return;
         }
         JsonArray theirs = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
         if (theirs == null || theirs.size() != TransactionPool.BUCKETS) {
-            log.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": expected {\"buckets\": [256 hex digests]}");
+            neighbour.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": expected {\"buckets\": [256 hex digests]}");
             return;
         }
         session.syncSent = false;
@@ -172,7 +172,9 @@ final class CatchUp {
         for (String id : wanted) {
             String transaction = session.offered.remove(id) ? pool.transactionJson(id) : null;
             if (transaction != null) {
-                send(neighbour, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                if (!sendTransaction(neighbour, transaction)) {
+                    break;
+                }
                 sent++;
             }
         }
@@ -189,12 +191,12 @@ final class CatchUp {
     private void receiveSync(Neighbour neighbour, Session session, JsonElement data) {
         JsonObject summary = data.isJsonObject() ? data.getAsJsonObject() : null;
         if (summary == null || !isWholeNumber(summary.get("count")) || !isString(summary.get("digest"))) {
-            log.log(WARNING, "ignored a SYNC from " + neighbour + ": expected {\"count\": n, \"digest\": \"hex\"}");
+            neighbour.log(WARNING, "ignored a SYNC from " + neighbour + ": expected {\"count\": n, \"digest\": \"hex\"}");
             return;
         }
         long now = System.nanoTime();
         if (session.lastSyncNanos != 0 && (now - session.lastSyncNanos) / 1_000_000 < syncIntervalMs / 2) {
-            log.log(WARNING, "ignored a SYNC from " + neighbour + ": one per " + syncIntervalMs / 2 + " ms on a connection");
+            neighbour.log(WARNING, "ignored a SYNC from " + neighbour + ": one per " + syncIntervalMs / 2 + " ms on a connection");
             return;
         }
         session.lastSyncNanos = now;
@@ -218,7 +220,7 @@ final class CatchUp {
     /** A's ids in some buckets: send what A lacks there, and ask for what we lack. */
     private void receiveIds(Neighbour neighbour, Session session, JsonElement data) {
         if (!session.bucketsSent) {
-            log.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": we sent no SYNC_BUCKETS it could answer");
+            neighbour.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": we sent no SYNC_BUCKETS it could answer");
             return;
         }
         JsonArray buckets = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
@@ -240,10 +242,14 @@ final class CatchUp {
             }
         }
         int sent = 0;
+        sending:
         for (int bucket : listed) {
             for (String id : pool.idsInBucket(bucket)) {
                 if (!theirs.contains(id)) {
-                    send(neighbour, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + pool.transactionJson(id) + "}");
+                    String transaction = pool.transactionJson(id);
+                    if (transaction != null && !sendTransaction(neighbour, transaction)) {
+                        break sending;
+                    }
                     sent++;
                 }
             }
@@ -256,6 +262,26 @@ final class CatchUp {
         }
         log.log(INFO, "catch-up with " + neighbour + ": sent " + sent + " transactions it lacked, asked for the "
                 + wanted.size() + " we lack");
+    }
+
+    /**
+     * Sends one transaction the neighbour lacks, if its source's catch-up budget (bytes a
+     * minute, CATCH_UP_BYTES_PER_MINUTE) still holds it; false when it does not. The budget is
+     * the source's, not the connection's, so a stranger that reconnects to ask again and again
+     * is served no more; the next catch-up, once the budget refills, sends the rest.
+     */
+    private boolean sendTransaction(Neighbour neighbour, String transactionJson) {
+        String text = "{\"type\":\"TRANSACTION\",\"data\":" + transactionJson + "}";
+        int bytes = OutgoingConnection.utf8Length(text);
+        if (!neighbour.source.catchUpBytes.tryTake(bytes)) {
+            neighbour.source.refused("catch-up past the budget");
+            neighbour.log(WARNING, "catch-up with " + neighbour + ": its source's budget (CATCH_UP_BYTES_PER_MINUTE) is spent "
+                    + "for now; sent no more");
+            return false;
+        }
+        neighbour.source.served(bytes);
+        send(neighbour, "TRANSACTION", text);
+        return true;
     }
 
     /** Payload bytes of every catch-up message (and transaction) this node has sent: the cost of staying in sync. */
@@ -275,14 +301,14 @@ final class CatchUp {
     static List<String> idList(Neighbour from, String type, JsonElement data, int max) {
         JsonArray ids = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("ids")) : null;
         if (ids == null || ids.size() > max) {
-            log.log(WARNING, "ignored a " + type + " from " + from + ": expected {\"ids\": [at most "
+            from.log(WARNING, "ignored a " + type + " from " + from + ": expected {\"ids\": [at most "
                     + max + " id strings]}");
             return null;
         }
         List<String> list = new ArrayList<>(ids.size());
         for (JsonElement id : ids) {
             if (!isString(id) || id.getAsString().length() > TransactionId.MAX_LENGTH + 10) {
-                log.log(WARNING, "ignored a " + type + " from " + from + ": " + PeerNode.abbreviate(id.toString())
+                from.log(WARNING, "ignored a " + type + " from " + from + ": " + PeerNode.abbreviate(id.toString())
                         + " is not an id");
                 return null;
             }

@@ -69,11 +69,13 @@ final class Membership {
     private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
     private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
     private volatile boolean running = true;
+    private final Strangers strangers;
 
     /** {@code knownPeers} are normalized addresses, none of them this node's own. */
     Membership(NodeConfig config, String myAddress, List<String> knownPeers, PeerNode node, HttpClient httpClient,
-               MessageCounts counts) {
+               MessageCounts counts, Strangers strangers) {
         this.config = config;
+        this.strangers = strangers;
         this.myAddress = myAddress;
         this.node = node;
         this.httpClient = httpClient;
@@ -154,6 +156,17 @@ final class Membership {
 
     // --- learning addresses, and dialing them -------------------------------------------------
 
+    /** True when the address is already in the book, connected, being dialed, or a known peer: learning it costs nothing. */
+    boolean isKnown(String address) {
+        return book.contains(address) || knownPeerAddresses.contains(address)
+                || underPeersLock(() -> connectedAddresses.containsKey(address) || attemptingToConnectToAddress.contains(address));
+    }
+
+    /** A peer that misbehaved: its address is not dialed for a while. */
+    void backOff(String address) {
+        book.backOff(address);
+    }
+
     /** Addresses from a HANDSHAKE (normalized, allowed, not our own) go into the book; then free slots are filled. */
     void learned(List<String> addresses) {
         addresses.forEach(book::add);
@@ -215,7 +228,8 @@ final class Membership {
             httpClient.newWebSocketBuilder()
                     .connectTimeout(Duration.ofSeconds(3))   // covers the opening handshake too: a hung peer fails here
                     .header(Neighbour.GOSSIP_HEADER, myAddress)
-                    .buildAsync(URI.create(address), new OutgoingConnection(address, node, counts))
+                    .buildAsync(URI.create(address), new OutgoingConnection(address, node, counts,
+                            strangers.of(address, null), config.limits()))
                     .whenComplete((webSocket, error) -> {
                         if (error != null) {
                             couldNotConnect(address, OutgoingConnection.rootMessage(error));
@@ -281,6 +295,7 @@ final class Membership {
         Outbox outbox = new Outbox(connection.toString(), connection::send,
                 why -> connection.close(TRY_AGAIN_LATER, "dropped: " + why));
         Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed,
+                strangers.of(connection.remoteHost(), claimed), config.limits(),
                 outbox::send, (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), counts);
         if (claimed != null) {
             neighbour.showedItSpeaksWirelab();

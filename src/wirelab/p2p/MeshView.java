@@ -16,8 +16,20 @@ import wirelab.websocket.HttpResponse;
  * {@link wirelab.websocket.WebSocketServer} hands it here. {@code /} is the page
  * ({@code mesh.html}, which walks the mesh through every node's status and listens to every
  * node's events); {@code /status} is this node's own state as JSON; {@code /events} its
- * messages as they go ({@link NodeEvents}). Their CORS header lets a page served by one node
- * read the others.
+ * messages as they go ({@link NodeEvents}).
+ *
+ * <p>Any web page the user visits can send requests to a node on their machine, so every
+ * request is checked before it is answered:
+ * <ul>
+ * <li>{@code Host} must name this node: a loopback name or address, MY_ADDRESS's host, or a
+ *     host in ALLOWED_PEER_HOSTS or ALLOWED_ORIGINS; anything else gets 421. A page on
+ *     {@code rebind.attacker.test} whose name has been made to resolve to 127.0.0.1 (DNS
+ *     rebinding) sends its own name, and is refused (geth's {@code --http.vhosts}, CUPS).
+ * <li>{@code Origin}, when a browser sends one, must be one the node allows (the same rule as
+ *     for opening a WebSocket: a loopback or allowed host, or ALLOWED_ORIGINS); anything else
+ *     gets 403. An allowed origin is named in {@code Access-Control-Allow-Origin}, which lets
+ *     the page served by one node read the others; no other page can read a node.
+ * </ul>
  */
 final class MeshView {
 
@@ -31,12 +43,31 @@ final class MeshView {
     }
 
     HttpResponse answer(HttpRequest request) {
+        String host = request.header("host");
+        if (!node.addresses().isServedHost(host)) {
+            node.counts().refused("HTTP for another Host");
+            return HttpResponse.text(421, "this node answers for Host localhost, 127.0.0.1, [::1], its MY_ADDRESS's host and "
+                    + "the hosts in ALLOWED_PEER_HOSTS and ALLOWED_ORIGINS; got '" + PeerNode.abbreviate(host) + "'");
+        }
+        String origin = request.header("origin");
+        if (origin.isEmpty()) {
+            return route(request);
+        }
+        if (!node.addresses().isAllowedOrigin(origin)) {
+            node.counts().refused("HTTP from another Origin");
+            return HttpResponse.text(403, "a page from " + PeerNode.abbreviate(origin) + " may not read this node; "
+                    + "ALLOWED_ORIGINS in its .env can name it");
+        }
+        return route(request).withHeaders(Map.of("Access-Control-Allow-Origin", origin, "Vary", "Origin"));
+    }
+
+    private HttpResponse route(HttpRequest request) {
         return switch (request.path()) {
             case "/" -> new HttpResponse(200,
                     Map.of("Content-Type", "text/html; charset=utf-8", "Cache-Control", "no-store"), MESH_PAGE);
             case "/events" -> node.events().subscribe();
             case "/status" -> new HttpResponse(200,
-                    Map.of("Content-Type", "application/json", "Access-Control-Allow-Origin", "*", "Cache-Control", "no-store"),
+                    Map.of("Content-Type", "application/json", "Cache-Control", "no-store"),
                     statusJson().getBytes(StandardCharsets.UTF_8));
             default -> HttpResponse.text(404, "nothing at " + PeerNode.abbreviate(request.path())
                     + "; try / (the live mesh view), /status or /events");
@@ -47,7 +78,8 @@ final class MeshView {
      * {"address", "connectedAddresses" (outgoing, the curriculum's), "attemptingToConnectToAddress",
      * "incomingAddresses" (neighbours that dialed us), "neighbours" (each with its direction and
      * link), "addressBookSize", "transactionCount", "lastTransactions", "messagesSent" and
-     * "messagesReceived" (by type), "bytesSent"}
+     * "messagesReceived" (by type), "bytesSent", "refused" (by reason), "sources" (the 50 heard
+     * from last, each with "accepted", "refused" by reason and "bytesServed")}
      */
     String statusJson() {
         JsonObject status = new JsonObject();
@@ -62,6 +94,8 @@ final class MeshView {
         status.add("messagesSent", gson.toJsonTree(node.counts().sent()));
         status.add("messagesReceived", gson.toJsonTree(node.counts().received()));
         status.addProperty("bytesSent", node.counts().bytesSent());
+        status.add("refused", gson.toJsonTree(node.counts().refused()));
+        status.add("sources", gson.toJsonTree(node.sources(50)));
         return gson.toJson(status);
     }
 

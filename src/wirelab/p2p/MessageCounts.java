@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.LongAdder;
  * What a node has sent and received since it started, by message type, for {@code /status}:
  * {@code "messagesSent": {"HANDSHAKE": 3, "TRANSACTION": 12}}, the same for
  * {@code "messagesReceived"}, and {@code "bytesSent"} (the UTF-8 bytes of the messages' text,
- * frame headers not counted). Tests and the bench read them to see what gossip costs.
+ * frame headers not counted). Tests and the bench read them to see what gossip costs. And
+ * {@code "refused"}: what the node turned away, by reason (a transaction too big, the pool
+ * full, addresses past a source's rate, ...), so tests assert limits without reading logs.
  */
 final class MessageCounts {
 
@@ -22,6 +24,7 @@ final class MessageCounts {
     private final Map<String, LongAdder> sent = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final AtomicLong bytesSent = new AtomicLong();
+    private final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
 
     void sent(String type, int bytes) {
         sent.computeIfAbsent(type, t -> new LongAdder()).increment();
@@ -30,6 +33,14 @@ final class MessageCounts {
 
     void received(String type) {
         received.computeIfAbsent(KNOWN.contains(type) ? type : "OTHER", t -> new LongAdder()).increment();
+    }
+
+    void refused(String reason) {
+        refused.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    }
+
+    Map<String, Long> refused() {
+        return snapshot(refused);
     }
 
     Map<String, Long> sent() {

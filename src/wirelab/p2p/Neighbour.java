@@ -1,7 +1,10 @@
 package wirelab.p2p;
 
+import java.lang.System.Logger.Level;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+
+import wirelab.TokenBucket;
 
 /**
  * One connection between this node and another, whichever side dialed it: gossip goes both
@@ -16,10 +19,17 @@ import java.util.function.Consumer;
  * GRAFT and PRUNE) by naming its address in a {@code Wirelab-Gossip} header when it dials, or
  * by sending one of those types itself.
  *
+ * <p>Each neighbour has its {@link Strangers.Source}, whose budgets outlive the connection, and
+ * two buckets of its own: messages and TRANSACTIONs read from it. When one is empty, the
+ * connection's reader waits for it ({@link #paceMessage}), so a peer that floods is read at the
+ * rate the limits allow, and the others are not held up by it.
+ *
  * <p>Fields written on one thread and read on others are volatile; each part of the state that
  * changes in steps ({@link CatchUp.Session}, {@link BroadcastTree.Link}) has its own lock.
  */
 final class Neighbour {
+
+    private static final System.Logger log = System.getLogger("peer-node");
 
     /** The header a node of ours sends in its opening handshake: its own address. */
     static final String GOSSIP_HEADER = "Wirelab-Gossip";
@@ -30,6 +40,9 @@ final class Neighbour {
     final Direction direction;
     final CatchUp.Session catchUp = new CatchUp.Session();
     final BroadcastTree.Link link = new BroadcastTree.Link();
+    final Strangers.Source source;
+    private final TokenBucket messages;
+    private final TokenBucket transactions;
     private final Consumer<String> transport;
     private final BiConsumer<Integer, String> closer;
     private final MessageCounts counts;
@@ -38,9 +51,12 @@ final class Neighbour {
     private volatile boolean handshook;
     private volatile long lastHandshakeAnswerNanos;
 
-    Neighbour(String peer, Direction direction, String address, Consumer<String> transport,
-              BiConsumer<Integer, String> closer, MessageCounts counts) {
+    Neighbour(String peer, Direction direction, String address, Strangers.Source source, NodeConfig.Limits limits,
+              Consumer<String> transport, BiConsumer<Integer, String> closer, MessageCounts counts) {
         this.peer = peer;
+        this.source = source;
+        this.messages = new TokenBucket(10.0 * limits.messagesPerSecond(), limits.messagesPerSecond());
+        this.transactions = new TokenBucket(20.0 * limits.transactionsPerSecond(), limits.transactionsPerSecond());
         this.direction = direction;
         this.address = address;
         this.transport = transport;
@@ -52,6 +68,25 @@ final class Neighbour {
     void send(String type, String text) {
         counts.sent(type, OutgoingConnection.utf8Length(text));
         transport.accept(text);
+    }
+
+    /** Called by the connection's reader before each message it hands on: waits while the neighbour is past its message rate. */
+    void paceMessage() throws InterruptedException {
+        while (!messages.tryTake(1)) {
+            Thread.sleep(1);
+        }
+    }
+
+    /** The same for a TRANSACTION, against the neighbour's transaction rate. */
+    void paceTransaction() throws InterruptedException {
+        while (!transactions.tryTake(1)) {
+            Thread.sleep(1);
+        }
+    }
+
+    /** Logs a line about this neighbour, within its source's quota ({@link wirelab.LogQuota}). */
+    void log(Level level, String line) {
+        source.log.log(log, level, line);
     }
 
     /** Closes the connection with a close code and a reason the peer can read. */

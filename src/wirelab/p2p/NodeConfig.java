@@ -29,41 +29,83 @@ import com.google.gson.JsonParser;
  * MAX_CONNECTIONS=1000             incoming WebSocket connections at most, clients included; one more gets 503
  * PING_INTERVAL_MS=15000           a connection silent this long is pinged, and dropped if silent as long again
  * SYNC_INTERVAL_MS=10000           how often the node reconciles its pool with a neighbour picked at random
+ *
+ * limits among strangers ({@link Limits}), none of which a normal network meets:
+ * MAX_CONNECTIONS_PER_SOURCE=      sockets of any kind from one address at most (default MAX_CONNECTIONS / 4)
+ * MAX_TRANSACTION_BYTES=65536      a bigger transaction is refused
+ * MAX_POOL_BYTES=1073741824        transactions.json at most (1 GiB); past it new transactions are refused
+ * CATCH_UP_BYTES_PER_MINUTE=67108864  catch-up served to one source a minute at most (64 MiB), across reconnects
+ * MESSAGES_PER_SECOND=5000         one connection's messages, after a burst of ten seconds' worth; then it is read slower
+ * TRANSACTIONS_PER_SECOND=1000     one connection's TRANSACTIONs, after a burst of twenty seconds' worth; the same
  * </pre>
  *
  * @param myAddress null means {@code ws://localhost:PORT}, once the port is known
  */
 public record NodeConfig(Path folder, int port, List<String> knownPeers, String host, String myAddress,
                          List<String> allowedPeerHosts, List<String> allowedOrigins, int maxPeers, int maxIncomingPeers,
-                         int maxAddressesPerHandshake, int maxConnections, int pingIntervalMs, int syncIntervalMs) {
+                         int maxAddressesPerHandshake, int maxConnections, int pingIntervalMs, int syncIntervalMs,
+                         Limits limits) {
 
     static final int DEFAULT_MAX_PEERS = 8;
+
+    /** The limits a node keeps among strangers (see the table above). */
+    public record Limits(int maxConnectionsPerSource, int maxTransactionBytes, long maxPoolBytes,
+                         long catchUpBytesPerMinute, int messagesPerSecond, int transactionsPerSecond) {
+        static Limits defaults(int maxConnections) {
+            return new Limits(Math.max(1, maxConnections / 4), 64 * 1024, 1L << 30, 64L << 20, 5_000, 1_000);
+        }
+
+        public Limits withMaxConnectionsPerSource(int maxConnectionsPerSource) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
+                    messagesPerSecond, transactionsPerSecond);
+        }
+
+        public Limits withMaxPoolBytes(long maxPoolBytes) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
+                    messagesPerSecond, transactionsPerSecond);
+        }
+
+        public Limits withCatchUpBytesPerMinute(long catchUpBytesPerMinute) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
+                    messagesPerSecond, transactionsPerSecond);
+        }
+
+        public Limits withTransactionsPerSecond(int transactionsPerSecond) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
+                    messagesPerSecond, transactionsPerSecond);
+        }
+    }
 
     /** A node on loopback that dials only loopback peers, with every other setting at its default. */
     public static NodeConfig of(Path folder, int port, List<String> knownPeers) {
         return new NodeConfig(folder, port, knownPeers, "localhost", null, List.of(PeerAddresses.LOOPBACK), List.of(),
-                DEFAULT_MAX_PEERS, 4 * DEFAULT_MAX_PEERS, 100, 1_000, 15_000, 10_000);
+                DEFAULT_MAX_PEERS, 4 * DEFAULT_MAX_PEERS, 100, 1_000, 15_000, 10_000, Limits.defaults(1_000));
     }
 
     /** MAX_PEERS, with MAX_INCOMING_PEERS at its default for it (4 x MAX_PEERS). */
     public NodeConfig withMaxPeers(int maxPeers) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                4 * maxPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
+                4 * maxPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
     }
 
     public NodeConfig withMaxIncomingPeers(int maxIncomingPeers) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
     }
 
     public NodeConfig withPingIntervalMs(int pingIntervalMs) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
     }
 
     public NodeConfig withSyncIntervalMs(int syncIntervalMs) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+    }
+
+    public NodeConfig withLimits(Limits limits) {
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
     }
 
     /** Reads {@code folder/.env} and {@code folder/known-peers.json}; the exception's message says what is wrong. */
@@ -90,12 +132,21 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
             throw new IOException(".env: " + e.getMessage(), e);
         }
         int maxPeers = envInt(env, "MAX_PEERS", DEFAULT_MAX_PEERS, 1, 10_000);
+        int maxConnections = envInt(env, "MAX_CONNECTIONS", 1_000, 1, 100_000);
+        Limits defaults = Limits.defaults(maxConnections);
+        Limits limits = new Limits(
+                envInt(env, "MAX_CONNECTIONS_PER_SOURCE", defaults.maxConnectionsPerSource(), 1, 100_000),
+                envInt(env, "MAX_TRANSACTION_BYTES", defaults.maxTransactionBytes(), 64, 1 << 20),
+                envLong(env, "MAX_POOL_BYTES", defaults.maxPoolBytes(), 1 << 16),
+                envLong(env, "CATCH_UP_BYTES_PER_MINUTE", defaults.catchUpBytesPerMinute(), 1 << 16),
+                envInt(env, "MESSAGES_PER_SECOND", defaults.messagesPerSecond(), 1, 1_000_000),
+                envInt(env, "TRANSACTIONS_PER_SECOND", defaults.transactionsPerSecond(), 1, 1_000_000));
         return new NodeConfig(folder, port, readKnownPeers(folder.resolve("known-peers.json")), host, myAddress,
                 allowedPeerHosts, list(env.getOrDefault("ALLOWED_ORIGINS", "")),
                 maxPeers, envInt(env, "MAX_INCOMING_PEERS", 4 * maxPeers, 1, 100_000),
                 envInt(env, "MAX_HANDSHAKE_ADDRESSES", 100, 1, 10_000),
-                envInt(env, "MAX_CONNECTIONS", 1_000, 1, 100_000), envInt(env, "PING_INTERVAL_MS", 15_000, 0, 3_600_000),
-                envInt(env, "SYNC_INTERVAL_MS", 10_000, 100, 3_600_000));
+                maxConnections, envInt(env, "PING_INTERVAL_MS", 15_000, 0, 3_600_000),
+                envInt(env, "SYNC_INTERVAL_MS", 10_000, 100, 3_600_000), limits);
     }
 
     /** Only the port, for a client such as {@link AddTransaction} that dials the node and needs nothing else. */
@@ -143,6 +194,22 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
             env.put(line.substring(0, equals).trim(), value);
         }
         return env;
+    }
+
+    private static long envLong(Map<String, String> env, String name, long defaultValue, long min) throws IOException {
+        String text = env.get(name);
+        if (text == null) {
+            return defaultValue;
+        }
+        try {
+            long value = Long.parseLong(text);
+            if (value >= min) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IOException(".env: " + name + " must be a whole number of at least " + min + ", got '" + text + "'");
     }
 
     private static int envInt(Map<String, String> env, String name, int defaultValue, int min, int max) throws IOException {

@@ -69,8 +69,8 @@ final class NodeEvents {
         }
         Viewer viewer = new Viewer(new ArrayBlockingQueue<>(QUEUE), new AtomicInteger());
         viewers.add(viewer);
-        return HttpResponse.stream(Map.of("Content-Type", "text/event-stream", "Cache-Control", "no-store",
-                "Access-Control-Allow-Origin", "*"), out -> stream(viewer, out));
+        return HttpResponse.stream(Map.of("Content-Type", "text/event-stream", "Cache-Control", "no-store"),
+                out -> stream(viewer, out));
     }
 
     private void stream(Viewer viewer, OutputStream out) throws IOException {

@@ -40,10 +40,11 @@ final class OutgoingConnection implements WebSocket.Listener {
     private final Silence silence = new Silence();
     private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
-    OutgoingConnection(String address, PeerNode node, MessageCounts counts) {
+    OutgoingConnection(String address, PeerNode node, MessageCounts counts, Strangers.Source source, NodeConfig.Limits limits) {
         this.address = address;
         this.node = node;
-        this.neighbour = new Neighbour(address, Neighbour.Direction.OUTGOING, address, this::send, this::close, counts);
+        this.neighbour = new Neighbour(address, Neighbour.Direction.OUTGOING, address, source, limits, this::send, this::close,
+                counts);
     }
 
     /** Queues one text message; the outbox's thread writes them in order. */

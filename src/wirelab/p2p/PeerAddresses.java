@@ -99,6 +99,23 @@ final class PeerAddresses {
         }
     }
 
+    /**
+     * Ports of other protocols, which a stranger's HANDSHAKE may not make this node dial: the
+     * Fetch standard's bad ports (the list browsers refuse), and the usual database ports,
+     * whose servers answer whoever connects. 80 and 443 are allowed, as in browsers.
+     */
+    static final Set<Integer> BAD_PORTS = Set.of(1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69,
+            77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179,
+            389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990,
+            993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669,
+            6679, 6697, 10080,
+            3306, 5432, 6379, 11211, 27017);   // MySQL, PostgreSQL, Redis, memcached, MongoDB
+
+    /** True when a normalized address's port is on {@link #BAD_PORTS}. */
+    static boolean isBadPort(String address) {
+        return BAD_PORTS.contains(URI.create(address).getPort());
+    }
+
     /** True when a normalized address names this node. */
     boolean isOwn(String address) {
         if (address.equals(myAddress)) {
@@ -133,6 +150,41 @@ final class PeerAddresses {
         } catch (URISyntaxException e) {
             return false;   // "null" (a file:// page or a sandbox) and anything unreadable
         }
+    }
+
+    /**
+     * True when an HTTP Host header ("localhost:4001", "[::1]:4001", "198.18.0.1") names this
+     * node: a loopback name or address, MY_ADDRESS's host, a host in ALLOWED_PEER_HOSTS, or the
+     * host of an origin in ALLOWED_ORIGINS.
+     */
+    boolean isServedHost(String hostHeader) {
+        URI uri;
+        try {
+            uri = new URI("http://" + hostHeader.trim() + "/");
+        } catch (URISyntaxException e) {
+            return false;
+        }
+        String host = uri.getHost();
+        if (host == null || uri.getRawUserInfo() != null) {
+            return false;
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (isLoopback(host) || host.equals(URI.create(myAddress).getHost()) || isAllowedHost(host)) {
+            return true;
+        }
+        for (String origin : allowedOrigins) {
+            try {
+                if (host.equals(new URI(origin).getHost())) {
+                    return true;
+                }
+            } catch (URISyntaxException e) {
+                // not an origin: it names no host
+            }
+        }
+        return false;
     }
 
     String allowedPeerHosts() {

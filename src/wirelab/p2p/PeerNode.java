@@ -58,6 +58,8 @@ public final class PeerNode implements AutoCloseable {
 
     /** The largest message taken from any peer: the server's limit for incoming, ours for outgoing. */
     static final int MAX_MESSAGE_BYTES = 1 << 20;
+    /** RFC 6455's close code for a peer that broke a rule of this node (7.4.1). */
+    static final int POLICY_VIOLATION = 1008;
     /**
      * How often the heartbeat looks for overdue GRAFTs. Every fifth beat (half a second, as
      * gossipsub's one-second heartbeat but quicker to repair) it sends the IHAVEs, so that a
@@ -74,6 +76,7 @@ public final class PeerNode implements AutoCloseable {
     private final SeenMessages seenMessages = new SeenMessages();
     private final NodeEvents events = new NodeEvents();
     private final MessageCounts counts = new MessageCounts();
+    private final Strangers strangers;
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient = HttpClient.newBuilder().executor(virtualThreads).build();
     private volatile boolean running = true;
@@ -89,6 +92,7 @@ public final class PeerNode implements AutoCloseable {
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
         this.pool = pool;
+        this.strangers = new Strangers(config.limits().catchUpBytesPerMinute());
         this.catchUp = new CatchUp(pool, events, config.syncIntervalMs());
         this.broadcast = new BroadcastTree(pool, events);
     }
@@ -99,6 +103,7 @@ public final class PeerNode implements AutoCloseable {
         MeshView view = new MeshView(node);
         node.server = WebSocketServer.start(WebSocketServer.Options.onPort(config.port()).withHost(config.host())
                         .withMaxMessageBytes(MAX_MESSAGE_BYTES).withMaxConnections(config.maxConnections())
+                        .withMaxConnectionsPerSource(config.limits().maxConnectionsPerSource())
                         .withOriginAllowed(node::isAllowedOrigin)
                         .withPingIntervalMs(config.pingIntervalMs()),
                 node.incoming, request -> node.awaitWhole() ? view.answer(request) : node.notReady());
@@ -106,12 +111,13 @@ public final class PeerNode implements AutoCloseable {
         node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
         List<String> knownPeers = new ArrayList<>();
         for (String knownPeer : config.knownPeers()) {
-            String address = node.usableAddress(knownPeer, "known-peers.json");
+            String address = node.usableAddress(knownPeer, null);
             if (address != null) {
                 knownPeers.add(address);
             }
         }
-        node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts);
+        node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts,
+                node.strangers);
         node.whole.countDown();
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
                 + (PeerAddresses.isLoopbackOnly(config.host()) ? " (loopback only; HOST=0.0.0.0 and MY_ADDRESS in .env expose it)" : "")
@@ -191,6 +197,10 @@ public final class PeerNode implements AutoCloseable {
         return pool.lastTransactions(n);
     }
 
+    PeerAddresses addresses() {
+        return addresses;
+    }
+
     NodeEvents events() {
         return events;
     }
@@ -206,6 +216,16 @@ public final class PeerNode implements AutoCloseable {
     /** Bytes this node has sent to bring peers up to date (catch-up messages and the transactions they asked for). */
     public long catchUpBytesSent() {
         return catchUp.bytesSent();
+    }
+
+    /** What this node refused since it started, by reason (see {@link MessageCounts}). */
+    public java.util.Map<String, Long> refused() {
+        return counts.refused();
+    }
+
+    /** The counters of the {@code atMost} sources heard from most recently (see {@link Strangers}). */
+    java.util.Map<String, Object> sources(int atMost) {
+        return strangers.counters(atMost);
     }
 
     /** Messages of {@code type} this node has sent since it started. */
@@ -376,8 +396,20 @@ public final class PeerNode implements AutoCloseable {
 
     /** Every message from every connection, in or out, comes through here, parsed once. */
     void receive(String text, Neighbour from) {
+        try {
+            from.paceMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();   // the node is stopping
+            return;
+        }
         String seenId = seenMessages.idOf(text);
         if (seenId != null) {
+            try {
+                from.paceTransaction();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             counts.received("TRANSACTION");
             events.publish("in", "TRANSACTION", from.peer, seenId);
             alreadyHave(seenId, from);
@@ -391,7 +423,7 @@ public final class PeerNode implements AutoCloseable {
             }
             message = parsed.getAsJsonObject();
         } catch (JsonParseException e) {
-            log.log(WARNING, "ignored a message from " + from + ": expected a JSON object, got " + abbreviate(text));
+            invalid(from, "ignored a message from " + from + ": expected a JSON object, got " + abbreviate(text));
             return;
         }
         JsonElement type = message.get("type");
@@ -404,14 +436,15 @@ public final class PeerNode implements AutoCloseable {
         switch (typeName) {
             case "HANDSHAKE" -> {
                 if (!data.isJsonArray()) {
-                    log.log(WARNING, "ignored a HANDSHAKE from " + from + ": data must be an array of addresses, got " + data);
+                    invalid(from, "ignored a HANDSHAKE from " + from + ": data must be an array of addresses, got "
+                            + abbreviate(data.toString()));
                     return;
                 }
                 receiveHandshake(data.getAsJsonArray(), from);
             }
             case "TRANSACTION" -> {
                 if (!data.isJsonObject()) {
-                    log.log(WARNING, "ignored a TRANSACTION from " + from + ": data must be an object, got "
+                    invalid(from, "ignored a TRANSACTION from " + from + ": data must be an object, got "
                             + abbreviate(String.valueOf(data)));
                     return;
                 }
@@ -427,8 +460,28 @@ public final class PeerNode implements AutoCloseable {
             }
             case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(typeName, data, from);
             // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
-            default -> log.log(INFO, "ignored a message from " + from + ": unknown type " + abbreviate(typeName)
+            default -> from.log(INFO, "ignored a message from " + from + ": unknown type " + abbreviate(typeName)
                     + " (this node speaks HANDSHAKE, TRANSACTION, IHAVE, GRAFT, PRUNE and the SYNC messages of catch-up)");
+        }
+    }
+
+    /**
+     * A message this node cannot use: logged within the source's quota, and counted against its
+     * budget of invalid messages. Past that budget the peer is hung up on with 1008 (policy
+     * violation) and its address backed off; the budget outlives the connection, so
+     * reconnecting does not renew it.
+     */
+    void invalid(Neighbour from, String line) {
+        from.log(WARNING, line);
+        counts.refused("invalid message");
+        from.source.refused("invalid message");
+        if (!from.source.invalid.tryTake(1)) {
+            counts.refused("hung up: too many invalid messages");
+            from.log(WARNING, "hung up on " + from + ": more than " + Strangers.INVALID_BURST + " invalid messages");
+            from.close(POLICY_VIOLATION, "too many invalid messages");
+            if (from.address() != null) {
+                membership.backOff(from.address());
+            }
         }
     }
 
@@ -439,7 +492,7 @@ public final class PeerNode implements AutoCloseable {
      * starts catch-up.
      */
     private void receiveHandshake(JsonArray data, Neighbour from) {
-        log.log(INFO, "HANDSHAKE from " + from + ": " + abbreviate(data.toString()));
+        from.log(INFO, "HANDSHAKE from " + from + ": " + abbreviate(data.toString()));
         if (from.direction == Neighbour.Direction.INCOMING && !from.isNeighbour()) {
             if (!membership.handshook(from)) {
                 log.log(INFO, "refused " + from + " as a neighbour: already " + config.maxIncomingPeers()
@@ -458,7 +511,7 @@ public final class PeerNode implements AutoCloseable {
             } else if (!data.isEmpty() && data.get(data.size() - 1).isJsonPrimitive()) {
                 // A curriculum node hears only on connections dialed to it, so we dial back the
                 // address it names for itself (the last in its HANDSHAKE), even at MAX_PEERS.
-                String itself = usableAddress(data.get(data.size() - 1).getAsString(), "HANDSHAKE from " + from);
+                String itself = usableAddress(data.get(data.size() - 1).getAsString(), from);
                 if (itself != null) {
                     membership.dialBack(itself);
                 }
@@ -469,45 +522,68 @@ public final class PeerNode implements AutoCloseable {
         }
         int limit = config.maxAddressesPerHandshake();
         if (data.size() > limit) {
-            log.log(WARNING, "HANDSHAKE from " + from + " lists " + data.size() + " addresses; taking the first " + limit);
+            from.log(WARNING, "HANDSHAKE from " + from + " lists " + data.size() + " addresses; taking the first " + limit);
         }
         List<String> learned = new ArrayList<>();
+        int overRate = 0;
         for (int i = 0; i < Math.min(limit, data.size()); i++) {
             JsonElement address = data.get(i);
             if (!address.isJsonPrimitive() || !address.getAsJsonPrimitive().isString()) {
-                log.log(WARNING, "ignored " + address + " in a HANDSHAKE from " + from + ": expected a \"ws://host:port\" string");
+                invalid(from, "ignored " + abbreviate(address.toString()) + " in a HANDSHAKE from " + from
+                        + ": expected a \"ws://host:port\" string");
                 continue;
             }
-            String usable = usableAddress(address.getAsString(), "HANDSHAKE from " + from);
-            if (usable != null) {
-                learned.add(usable);
+            String usable = usableAddress(address.getAsString(), from);
+            if (usable == null || membership.isKnown(usable)) {
+                continue;
             }
+            // A stranger's addresses are dials we would make for it: at a bounded rate per source.
+            if (!from.source.addresses.tryTake(1)) {
+                overRate++;
+                continue;
+            }
+            learned.add(usable);
+        }
+        if (overRate > 0) {
+            counts.refused("addresses past the source's rate");
+            from.source.refused("addresses past the source's rate");
+            from.log(INFO, "HANDSHAKE from " + from + ": left " + overRate + " new addresses unlearned: more than "
+                    + Strangers.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Strangers.ADDRESSES_PER_SECOND) + " s");
         }
         membership.learned(learned);
     }
 
-    /** The address in canonical form when this node may dial it; null (logged where it is wrong) when not. */
-    private String usableAddress(String rawAddress, String learnedFrom) {
+    /**
+     * The address in canonical form when this node may dial it; null (logged where it is wrong)
+     * when not. {@code from} is the neighbour that named it, or null for known-peers.json: the
+     * user's own list may name any port, a stranger's never one on the bad-ports list.
+     */
+    private String usableAddress(String rawAddress, Neighbour from) {
+        String learnedFrom = from == null ? "known-peers.json" : "HANDSHAKE from " + from;
         String address = PeerAddresses.normalize(rawAddress);
-        if (address == null) {
-            log.log(WARNING, "ignored address " + rawAddress + " from " + learnedFrom + ": expected ws://host:port");
-            return null;
+        String problem = address == null ? "expected ws://host:port"
+                : addresses.isOwn(address) ? null
+                : !addresses.isAllowed(address) ? "its host is not in ALLOWED_PEER_HOSTS " + addresses.allowedPeerHosts()
+                : from != null && PeerAddresses.isBadPort(address) ? "its port is on the bad-ports list (a port of another "
+                        + "protocol, such as SMTP's 25: dialing it would make this node a tool for port scans)"
+                : null;
+        if (problem == null) {
+            return address == null || addresses.isOwn(address) ? null : address;
         }
-        if (addresses.isOwn(address)) {
-            return null;
+        String line = "will not dial " + abbreviate(rawAddress) + " from " + learnedFrom + ": " + problem;
+        if (from == null) {
+            log.log(WARNING, line);
+        } else {
+            counts.refused(problem.startsWith("its port") ? "address on a bad port" : "address not allowed");
+            from.log(WARNING, line);
         }
-        if (!addresses.isAllowed(address)) {
-            log.log(WARNING, "will not dial " + address + " from " + learnedFrom
-                    + ": its host is not in ALLOWED_PEER_HOSTS " + addresses.allowedPeerHosts());
-            return null;
-        }
-        return address;
+        return null;
     }
 
     /** IHAVE, GRAFT and PRUNE are for neighbours: a client that never said HANDSHAKE has no link to prune or graft. */
     private void receiveTreeMessage(String type, JsonElement data, Neighbour from) {
         if (!from.isNeighbour()) {
-            log.log(WARNING, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
+            invalid(from, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
             return;
         }
         from.showedItSpeaksWirelab();
@@ -532,11 +608,25 @@ public final class PeerNode implements AutoCloseable {
         try {
             id = TransactionId.of(transaction);
         } catch (IllegalArgumentException e) {
-            log.log(WARNING, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
+            invalid(from, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;
         }
         events.publish("in", "TRANSACTION", from.peer, id);
-        CompletableFuture<Void> onDisk = pool.contains(id) ? null : pool.add(id, gson.toJson(transaction));
+        from.paceTransaction();
+        if (pool.contains(id)) {
+            seenMessages.remember(messageText, id);
+            alreadyHave(id, from);
+            return;
+        }
+        String json = gson.toJson(transaction);
+        String refusal = refusal(json);
+        if (refusal != null) {
+            counts.refused(refusal);
+            from.source.refused(refusal);
+            from.log(WARNING, "refused transaction " + abbreviate(id) + " from " + from + ": " + refusal);
+            return;
+        }
+        CompletableFuture<Void> onDisk = pool.add(id, json);
         if (onDisk == null) {
             seenMessages.remember(messageText, id);
             alreadyHave(id, from);
@@ -545,6 +635,7 @@ public final class PeerNode implements AutoCloseable {
         // This connection's next message is read while the pool writes this one, so a burst shares
         // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
         onDisk.thenRun(() -> {
+            from.source.accepted();
             seenMessages.remember(messageText, id);
             broadcast.stored(id);
             List<Neighbour> neighbours = membership.neighbours();
@@ -556,9 +647,21 @@ public final class PeerNode implements AutoCloseable {
         });
     }
 
+    /** Why a new transaction cannot be stored, or null: too big for MAX_TRANSACTION_BYTES, or the pool at MAX_POOL_BYTES. */
+    private String refusal(String transactionJson) {
+        int bytes = OutgoingConnection.utf8Length(transactionJson);
+        if (bytes > config.limits().maxTransactionBytes()) {
+            return "larger than MAX_TRANSACTION_BYTES (" + config.limits().maxTransactionBytes() + ")";
+        }
+        if (pool.bytes() + bytes > config.limits().maxPoolBytes()) {
+            return "the pool is full (MAX_POOL_BYTES " + config.limits().maxPoolBytes() + ")";
+        }
+        return null;
+    }
+
     private void alreadyHave(String id, Neighbour from) {
         broadcast.duplicate(from, membership::neighbours);
-        log.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
+        from.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
     }
 
     private static String message(String type, JsonElement data) {

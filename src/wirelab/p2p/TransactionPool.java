@@ -41,7 +41,9 @@ import wirelab.AtomicFile;
  *
  * {@link PeerNode} decides what to store; this file makes "stored" mean something:
  * <ul>
- * <li>each transaction is stored once, by its id ({@link TransactionId}), even across restarts;
+ * <li>each transaction is stored once, by its id ({@link TransactionId}), even across restarts:
+ *     a file that holds one id twice (edited by hand) is read as one transaction, and written
+ *     back with it once;
  * <li>a transaction counts as stored only once it is on disk: the future {@link #add} returns
  *     completes after the fsync, and only then is it counted, logged and passed on;
  * <li>storing costs the size of the new transactions, not of the pool: they are appended in
@@ -82,6 +84,7 @@ final class TransactionPool {
     private final long[] bucketDigests = new long[BUCKETS];
     private int storedCount;   // the first storedCount ids are on disk
     private long fileLength;   // bytes of the file as last fsynced, ending in the closing bracket
+    private long bytes;        // the transactions' JSON, in UTF-8: about the size of the file
 
     private TransactionPool(Path file) {
         this.file = file;
@@ -96,6 +99,7 @@ final class TransactionPool {
         AtomicFile.removeStaleTemps(file);   // what a node killed mid-rewrite left beside it
         String text = Files.exists(file) ? Files.readString(file) : "";
         List<JsonObject> transactions = parseOrRepair(file, text);
+        int duplicates = 0;
         for (JsonObject transaction : transactions) {
             String json = transaction.toString();
             String id;
@@ -105,7 +109,14 @@ final class TransactionPool {
                 log.log(WARNING, file + ": dropped a transaction with no usable id (" + e.getMessage() + ")");
                 continue;
             }
+            if (pool.transactionById.containsKey(id)) {   // written by hand, or by an older version: kept once
+                duplicates++;
+                continue;
+            }
             pool.remember(id, json);
+        }
+        if (duplicates > 0) {
+            log.log(WARNING, file + ": " + duplicates + " transactions repeated an id already in the file; kept the first of each");
         }
         pool.storedCount = pool.ids.size();
         byte[] canonical = pool.fileText().getBytes(StandardCharsets.UTF_8);
@@ -227,8 +238,12 @@ final class TransactionPool {
                     poolLock.unlock();
                 }
                 done.forEach(onDisk -> onDisk.complete(null));
-            } catch (IOException e) {
-                UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                // Whatever went wrong, this batch is not stored, and the writer lives on: a node
+                // whose writer died would take transactions it can never store.
+                log.log(WARNING, "cannot write " + file + ": " + e);
+                UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(),
+                        e instanceof IOException io ? io : new IOException(e));
                 List<CompletableFuture<Void>> failed = new ArrayList<>();
                 poolLock.lock();
                 try {   // not on disk, so not stored: forgotten, so that a later copy may try again
@@ -288,6 +303,7 @@ final class TransactionPool {
 
     private void remember(String id, String transactionJson) {
         ids.add(id);
+        bytes += OutgoingConnection.utf8Length(transactionJson) + 2;   // and ",\n"
         transactionById.put(id, transactionJson);
         byte[] hash = TransactionId.sha256(id);
         int bucket = hash[0] & 0xFF;
@@ -297,7 +313,7 @@ final class TransactionPool {
 
     /** Undoes remember() but for {@code ids}, which the caller cuts as one block (removing ids one by one costs the pool's size each). */
     private void forget(String id) {
-        transactionById.remove(id);
+        bytes -= OutgoingConnection.utf8Length(transactionById.remove(id)) + 2;
         byte[] hash = TransactionId.sha256(id);
         int bucket = hash[0] & 0xFF;
         idsByBucket.get(bucket).remove(id);
@@ -310,6 +326,16 @@ final class TransactionPool {
     }
 
     // --- what the node and catch-up ask --------------------------------------------------------
+
+    /** The transactions' size in bytes, as the file holds them. */
+    long bytes() {
+        poolLock.lock();
+        try {
+            return bytes;
+        } finally {
+            poolLock.unlock();
+        }
+    }
 
     boolean contains(String id) {
         poolLock.lock();

@@ -27,6 +27,13 @@ public record HttpResponse(int status, Map<String, String> headers, byte[] body,
                 (message + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The same response with more headers, e.g. the CORS headers a router adds to every answer. */
+    public HttpResponse withHeaders(Map<String, String> more) {
+        Map<String, String> all = new java.util.LinkedHashMap<>(headers);
+        all.putAll(more);
+        return new HttpResponse(status, Map.copyOf(all), body, streamWriter);
+    }
+
     /** A 200 whose body is written by {@code writer} as it goes, with no Content-Length. */
     public static HttpResponse stream(Map<String, String> headers, BodyWriter writer) {
         return new HttpResponse(200, headers, new byte[0], writer);

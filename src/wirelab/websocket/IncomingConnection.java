@@ -56,6 +56,11 @@ public final class IncomingConnection {
         this.closeTimeoutMs = closeTimeoutMs;
     }
 
+    /** The address the connection comes from, as text: "127.0.0.1", "0:0:0:0:0:0:0:1". */
+    public String remoteHost() {
+        return socket.getInetAddress().getHostAddress();
+    }
+
     /** The opening handshake's request: its target (path) and headers. */
     public HttpRequest request() {
         return request;

@@ -45,7 +45,8 @@ import wirelab.Trace;
  * Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=   (base64 of SHA-1 of key + GUID)
  * </pre>
  *
- * Anything else gets a short plain HTTP answer: 400 with the reason, 403 for an {@code Origin}
+ * Anything else gets a short plain HTTP answer: 400 with the reason (a request not read
+ * strictly as RFC 9112 writes it included), 403 for an {@code Origin}
  * the server does not take (section 10.2: a browser names the page that opens the WebSocket,
  * and any web page can try), 405 for a method other than GET, 426 naming version 13, 431 for
  * an oversized header section. A plain GET that is not an upgrade at all goes to the server's
@@ -60,7 +61,7 @@ final class WebSocketHandshake {
 
     private static final Map<Integer, String> REASON_PHRASES = Map.of(
             101, "Switching Protocols", 200, "OK", 400, "Bad Request", 403, "Forbidden", 404, "Not Found",
-            405, "Method Not Allowed", 426, "Upgrade Required", 431, "Request Header Fields Too Large",
+            405, "Method Not Allowed", 421, "Misdirected Request", 426, "Upgrade Required", 431, "Request Header Fields Too Large",
             503, "Service Unavailable");
 
     private WebSocketHandshake() {
@@ -90,12 +91,14 @@ final class WebSocketHandshake {
             respond(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer);
             return null;
         }
-        HttpRequest request = parseRequest(head);
         if (Trace.on()) {
             traceRequest(peer, head);
         }
-        if (request == null) {
-            respond(out, HttpResponse.text(400, "expected an HTTP/1.1 request line and 'Name: value' headers"), peer);
+        HttpRequest request;
+        try {
+            request = parseRequest(head);
+        } catch (MalformedRequest e) {
+            respond(out, HttpResponse.text(400, e.getMessage()), peer);
             return null;
         }
         if (!request.method().equals("GET")) {
@@ -113,12 +116,8 @@ final class WebSocketHandshake {
             respond(out, answer, peer);
             return null;
         }
-        String problem = upgradeProblem(request);
-        if (problem != null) {
-            HttpResponse refusal = problem.startsWith("Sec-WebSocket-Version")
-                    ? new HttpResponse(426, Map.of("Sec-WebSocket-Version", "13", "Content-Type", "text/plain; charset=utf-8"),
-                            (problem + "\n").getBytes(StandardCharsets.UTF_8))
-                    : HttpResponse.text(400, problem);
+        HttpResponse refusal = upgradeRefusal(request);
+        if (refusal != null) {
             respond(out, refusal, peer);
             return null;
         }
@@ -202,36 +201,95 @@ final class WebSocketHandshake {
         }
     }
 
-    /** Request line and headers; null when they are not HTTP/1.1 as RFC 9112 writes it. */
-    private static HttpRequest parseRequest(String head) {
-        String[] lines = head.split("\r\n");
-        String[] requestLine = lines[0].split(" ");
-        if (requestLine.length != 3 || !requestLine[2].equals("HTTP/1.1")) {
-            return null;
+    /** A request that is not HTTP/1.1 as RFC 9112 writes it; the message says what was wrong. */
+    private static final class MalformedRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Request line and headers, read strictly (RFC 9112 sections 3 and 5): a field is
+     * {@code name ":" OWS value OWS} with a token for a name. Whitespace between the name and its
+     * colon, a line folded onto the one before (obs-fold), a bare CR or LF, and a second Host
+     * are refused: servers and the proxies in front of them that read such a request differently
+     * are how requests get smuggled past a check.
+     */
+    private static HttpRequest parseRequest(String head) throws MalformedRequest {
+        String[] lines = head.substring(0, head.length() - 4).split("\r\n", -1);   // the head ends in CRLF CRLF
+        String[] requestLine = lines[0].split(" ", -1);
+        if (requestLine.length != 3 || !requestLine[2].equals("HTTP/1.1") || !isToken(requestLine[0])
+                || requestLine[1].isEmpty() || hasBareCrOrLf(lines[0])) {
+            throw new MalformedRequest("expected a request line 'METHOD target HTTP/1.1', got '" + visible(lines[0]) + "'");
         }
         Map<String, String> headers = new LinkedHashMap<>();
         for (int i = 1; i < lines.length; i++) {
-            int colon = lines[i].indexOf(':');
-            if (colon <= 0) {
-                return null;
+            String line = lines[i];
+            if (line.startsWith(" ") || line.startsWith("\t")) {
+                throw new MalformedRequest("a header line may not start with whitespace (obs-fold, RFC 9112 section 5.2): '"
+                        + visible(line) + "'");
             }
-            String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            String value = lines[i].substring(colon + 1).trim();
-            headers.merge(name, value, (earlier, later) -> earlier + ", " + later);
+            if (hasBareCrOrLf(line)) {
+                throw new MalformedRequest("a bare CR or LF inside a header line (RFC 9112 section 2.2): '" + visible(line) + "'");
+            }
+            int colon = line.indexOf(':');
+            String name = colon < 0 ? line : line.substring(0, colon);
+            if (colon <= 0 || !isToken(name)) {
+                throw new MalformedRequest(name.endsWith(" ") || name.endsWith("\t")
+                        ? "no whitespace may stand between a header's name and its colon (RFC 9112 section 5.1): '" + visible(line) + "'"
+                        : "expected a header 'Name: value', got '" + visible(line) + "'");
+            }
+            String key = name.toLowerCase(Locale.ROOT);
+            String value = line.substring(colon + 1).strip();
+            if (key.equals("host") && headers.containsKey("host")) {
+                throw new MalformedRequest("a request has exactly one Host header (RFC 9110 section 7.2); this one has two");
+            }
+            headers.merge(key, value, (earlier, later) -> earlier + ", " + later);
         }
         return new HttpRequest(requestLine[0], requestLine[1], headers);
     }
 
-    /** null when the request is a valid WebSocket upgrade, else what is wrong with it. */
-    private static String upgradeProblem(HttpRequest request) {
+    /** RFC 9110's token: the characters a method or a field name may hold. */
+    private static boolean isToken(String text) {
+        if (text.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hasBareCrOrLf(String line) {
+        return line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0;
+    }
+
+    /** A line as an error message can show it: control characters escaped, cut at 100 characters. */
+    private static String visible(String line) {
+        StringBuilder shown = new StringBuilder();
+        for (char c : line.substring(0, Math.min(line.length(), 100)).toCharArray()) {
+            shown.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return shown + (line.length() > 100 ? "..." : "");
+    }
+
+    /** null when the request is a valid WebSocket upgrade; else the answer that says what is wrong with it. */
+    private static HttpResponse upgradeRefusal(HttpRequest request) {
         if (!request.headerHasToken("connection", "upgrade")) {
-            return "expected a Connection header holding 'Upgrade', got '" + request.header("connection") + "'";
+            return HttpResponse.text(400, "expected a Connection header holding 'Upgrade', got '" + request.header("connection") + "'");
         }
         if (request.header("host").isEmpty()) {
-            return "expected a Host header";
+            return HttpResponse.text(400, "expected a Host header");
         }
-        if (!request.header("sec-websocket-version").equals("13")) {
-            return "Sec-WebSocket-Version must be 13, got '" + request.header("sec-websocket-version") + "'";
+        if (!request.header("sec-websocket-version").equals("13")) {   // 426 names the version we speak (4.4)
+            return new HttpResponse(426, Map.of("Sec-WebSocket-Version", "13", "Content-Type", "text/plain; charset=utf-8"),
+                    ("Sec-WebSocket-Version must be 13, got '" + request.header("sec-websocket-version") + "'\n")
+                            .getBytes(StandardCharsets.UTF_8));
         }
         String key = request.header("sec-websocket-key");
         try {
@@ -241,7 +299,7 @@ final class WebSocketHandshake {
         } catch (IllegalArgumentException e) {
             // not base64: reported below
         }
-        return "Sec-WebSocket-Key must be 16 bytes in base64, got '" + key + "'";
+        return HttpResponse.text(400, "Sec-WebSocket-Key must be 16 bytes in base64, got '" + key + "'");
     }
 
     /** Sec-WebSocket-Accept = base64(SHA-1(Sec-WebSocket-Key + GUID)), section 4.2.2. */

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,7 +74,11 @@ public final class WebSocketServer implements AutoCloseable {
      * @param maxMessageBytes    a bigger message closes the connection with 1009
      * @param handshakeTimeoutMs a client must finish its opening handshake within this
      * @param maxHeaderBytes     a bigger HTTP header section gets 431
-     * @param maxConnections     open WebSockets at most; the handshake of one more gets 503
+     * @param maxConnections     open WebSockets at most; the handshake of one more gets 503.
+     *                           Sockets still in their handshake, or answering plain HTTP, are
+     *                           held to the same number again; past it a new one is closed at once
+     * @param maxConnectionsPerSource sockets of every kind from one source address at most, so one address cannot
+     *                           take every slot; one more gets 503. No limit unless one is set
      * @param originAllowed      decides on a handshake's {@code Origin} header (sent by browsers,
      *                           RFC 6455 section 10.2); a refused one gets 403. A handshake
      *                           without one (scripts, other servers) is not asked about.
@@ -82,44 +87,50 @@ public final class WebSocketServer implements AutoCloseable {
      * @param closeTimeoutMs     after our close frame, the peer's answer must come within this
      */
     public record Options(String host, int port, int maxMessageBytes, int handshakeTimeoutMs, int maxHeaderBytes,
-                          int maxConnections, Predicate<String> originAllowed, int pingIntervalMs, int closeTimeoutMs) {
+                          int maxConnections, int maxConnectionsPerSource, Predicate<String> originAllowed,
+                          int pingIntervalMs, int closeTimeoutMs) {
         public static Options onPort(int port) {
-            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024, 1_000, origin -> true, 0, 2_000);
+            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024, 1_000, Integer.MAX_VALUE, origin -> true, 0, 2_000);
         }
 
         public Options withMaxMessageBytes(int maxMessageBytes) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withHandshakeTimeoutMs(int handshakeTimeoutMs) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withHost(String host) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withMaxConnections(int maxConnections) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+        }
+
+        public Options withMaxConnectionsPerSource(int maxConnectionsPerSource) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withOriginAllowed(Predicate<String> originAllowed) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withPingIntervalMs(int pingIntervalMs) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
 
         public Options withCloseTimeoutMs(int closeTimeoutMs) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
         }
     }
 
@@ -130,6 +141,8 @@ public final class WebSocketServer implements AutoCloseable {
     private final Set<IncomingConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
     private final AtomicInteger openCount = new AtomicInteger();   // connections past the handshake, for maxConnections
+    private final AtomicInteger unopenedCount = new AtomicInteger();   // sockets in their handshake or plain HTTP
+    private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
@@ -244,8 +257,20 @@ public final class WebSocketServer implements AutoCloseable {
 
     private void serve(Socket socket) {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
+        InetAddress source = socket.getInetAddress();
+        int fromSource = socketsPerSource.merge(source, 1, Integer::sum);
+        int unopened = unopenedCount.incrementAndGet();
+        boolean stillUnopened = true;
         handshaking.add(socket);
         try (socket) {
+            if (fromSource > options.maxConnectionsPerSource() || unopened > options.maxConnections()) {
+                String why = fromSource > options.maxConnectionsPerSource()
+                        ? source.getHostAddress() + " already has " + options.maxConnectionsPerSource() + " connections here, the limit per address"
+                        : "this server already has " + options.maxConnections() + " connections in their handshake, its limit";
+                WebSocketHandshake.respond(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer);
+                Sockets.closeAfterLastWord(socket, 1_000);
+                return;
+            }
             // Frames are written whole, one write each, so the output needs no buffer, and Nagle's
             // algorithm, which holds a small write back while an earlier one is unacknowledged,
             // has nothing to gather: it could only delay a message. The input's buffer serves the
@@ -265,6 +290,8 @@ public final class WebSocketServer implements AutoCloseable {
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
+            unopenedCount.decrementAndGet();
+            stillUnopened = false;
             try {
                 WebSocketHandshake.accept(out, request, peer);
                 socket.setSoTimeout(0);   // silence is for the pings to judge (see keepAlive), not a read timeout
@@ -284,6 +311,10 @@ public final class WebSocketServer implements AutoCloseable {
             log.log(DEBUG, peer + ": " + e.toString());
         } finally {
             handshaking.remove(socket);
+            if (stillUnopened) {
+                unopenedCount.decrementAndGet();
+            }
+            socketsPerSource.computeIfPresent(source, (address, count) -> count == 1 ? null : count - 1);
         }
     }
 

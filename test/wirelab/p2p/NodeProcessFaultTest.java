@@ -107,7 +107,8 @@ class NodeProcessFaultTest {
     void threeThousandConnectionsEachPromisingAMebibyteLeaveANodeProcessUnder512MB() throws Exception {
         int port = PeerNodeTest.freePort();
         Path folder = Files.createDirectories(dir.resolve("flooded"));
-        Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS=4000\n");
+        Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS=4000\n"
+                + "MAX_CONNECTIONS_PER_SOURCE=4000\n");   // all from loopback: the memory, not the cap per source, is tested
         Path log = dir.resolve("flooded.log");
         process = new ProcessBuilder("scripts/run-node.sh", folder.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -321,12 +321,18 @@ class PeerNodeTest {
     // --- the HTTP side of the node's port ----------------------------------------------------
 
     @Test
-    void statusAnswersWithTheNodesOwnStateAndACorsHeader() throws Exception {
+    void statusAnswersWithTheNodesOwnStateAndNamesOnlyAnAllowedOriginForCors() throws Exception {
         List<PeerNode> mesh = startMesh(2);
         awaitFullMesh(mesh);
         String response = httpGet(mesh.get(0).port(), "/status");
         assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
-        assertTrue(response.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), response);
+        assertFalse(response.contains("Access-Control-Allow-Origin"), "no CORS header for a script: " + response);
+        String otherNodesPage = "http://localhost:" + mesh.get(1).port();   // the live view served by the other node
+        try (RawWebSocket raw = new RawWebSocket(mesh.get(0).port())) {
+            raw.writeAscii("GET /status HTTP/1.1\r\nHost: localhost\r\nOrigin: " + otherNodesPage + "\r\n\r\n");
+            String read = raw.readResponse();
+            assertTrue(read.contains("\r\nAccess-Control-Allow-Origin: " + otherNodesPage + "\r\n"), read);
+        }
         JsonObject status = JsonParser.parseString(response.substring(response.indexOf("\r\n\r\n") + 4)).getAsJsonObject();
         assertEquals(mesh.get(0).address(), status.get("address").getAsString());
         assertEquals(List.of(mesh.get(1).address()),

@@ -26,6 +26,24 @@ class TransactionPoolTest {
     Path dir;
 
     @Test
+    @Timeout(30)
+    void aFileHoldingOneIdTwiceIsReadAsOneTransactionWrittenBackOnceAndCountedOnceInItsDigest() throws Exception {
+        Path file = dir.resolve("transactions.json");
+        Files.writeString(file, "[\n{\"id\":\"a\",\"amount\":1},\n{\"id\":\"b\"},\n{\"id\":\"a\",\"amount\":1}\n]\n");
+        TransactionPool pool = TransactionPool.load(file);
+        assertEquals(2, pool.count());
+        assertEquals("[\n{\"id\":\"a\",\"amount\":1},\n{\"id\":\"b\"}\n]\n", Files.readString(file));
+        Path other = dir.resolve("other.json");
+        Files.writeString(other, "[\n{\"id\":\"a\",\"amount\":1},\n{\"id\":\"b\"}\n]\n");
+        TransactionPool clean = TransactionPool.load(other);
+        assertTrue(java.util.Arrays.equals(clean.bucketDigests(), pool.bucketDigests()), "the digest counts the id once");
+        assertTrue(java.util.Arrays.stream(pool.bucketDigests()).filter(d -> d != 0).count() >= 1,
+                "and does count it: the digest is not that of an empty pool");
+        pool.close();
+        clean.close();
+    }
+
+    @Test
     void appendsOneTransactionALineAndTheFileIsAlwaysAJsonArray() throws IOException {
         Path file = dir.resolve("transactions.json");
         TransactionPool pool = TransactionPool.load(file);

@@ -132,6 +132,34 @@ public final class RawWebSocket implements AutoCloseable {
         return new Frame((b0 & 0x80) != 0, b0 & 0x0F, payload);
     }
 
+    /** The next text message (one unfragmented frame, as the server sends them), skipping pings. */
+    public String readText() throws IOException {
+        while (true) {
+            Frame frame = readFrame();
+            if (frame.opcode() == 0x1) {
+                return new String(frame.payload(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+    }
+
+    /** How many text messages holding {@code part} arrive until none has come for {@code quietMs}. */
+    public int countTextsUntilQuiet(String part, int quietMs) throws IOException {
+        int timeout = socket.getSoTimeout();
+        socket.setSoTimeout(quietMs);
+        int count = 0;
+        try {
+            while (true) {
+                if (readText().contains(part)) {
+                    count++;
+                }
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            return count;
+        } finally {
+            socket.setSoTimeout(timeout);
+        }
+    }
+
     /** Reads frames until a close frame, returning its code; -1 if TCP closed without one. */
     public int awaitCloseCode() throws IOException {
         try {

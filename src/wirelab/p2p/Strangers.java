@@ -1,0 +1,106 @@
+package wirelab.p2p;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import wirelab.LogQuota;
+import wirelab.TokenBucket;
+
+/**
+ * What this node remembers about each source of messages, across its reconnects: its log
+ * quota, its budgets (addresses it may make us dial, catch-up bytes it may make us upload,
+ * invalid messages it may send before we hang up), and counters that {@code /status} shows.
+ * gossipsub v1.1 keeps a peer's score past a disconnect for the same reason: a budget a
+ * reconnect could reset is no budget.
+ *
+ * <p>A source is the host a connection comes from. On loopback every node of a one-machine
+ * network shares 127.0.0.1, so there a node of ours that names its address in the
+ * {@code Wirelab-Gossip} header is a source of its own (a stranger on loopback is already on
+ * the machine; the budgets are there against the network), and every other loopback client
+ * shares the one source 127.0.0.1. An outgoing connection's source is the address we dialed. At most {@link #MAX_SOURCES} are remembered, the least recently heard forgotten.
+ */
+final class Strangers {
+
+    static final int MAX_SOURCES = 1_000;
+    /** Addresses one source may add to our address book: a burst, then one every ten seconds (Bitcoin's addr rate). */
+    static final int ADDRESS_BURST = 100;
+    static final double ADDRESSES_PER_SECOND = 0.1;
+    /** Invalid messages one source may send: a burst, then one a second; past that, we hang up. */
+    static final int INVALID_BURST = 100;
+    static final double INVALID_PER_SECOND = 1;
+
+    /** One source's budgets and counters. */
+    static final class Source {
+        final String name;
+        final LogQuota.Source log;
+        final TokenBucket addresses = new TokenBucket(ADDRESS_BURST, ADDRESSES_PER_SECOND);
+        final TokenBucket invalid = new TokenBucket(INVALID_BURST, INVALID_PER_SECOND);
+        final TokenBucket catchUpBytes;
+        private long accepted;
+        private long bytesServed;
+        private final Map<String, Long> refused = new TreeMap<>();
+
+        private Source(String name, LogQuota.Source log, long catchUpBytesPerMinute) {
+            this.name = name;
+            this.log = log;
+            this.catchUpBytes = new TokenBucket(catchUpBytesPerMinute, catchUpBytesPerMinute / 60.0);
+        }
+
+        synchronized void accepted() {
+            accepted++;
+        }
+
+        synchronized void refused(String reason) {
+            refused.merge(reason, 1L, Long::sum);
+        }
+
+        synchronized void served(long bytes) {
+            bytesServed += bytes;
+        }
+
+        synchronized long refusedFor(String reason) {
+            return refused.getOrDefault(reason, 0L);
+        }
+
+        /** {"accepted": transactions stored from it, "refused": {reason: count}, "bytesServed": catch-up bytes}. */
+        synchronized Map<String, Object> counters() {
+            Map<String, Object> counters = new LinkedHashMap<>();
+            counters.put("accepted", accepted);
+            counters.put("refused", new TreeMap<>(refused));
+            counters.put("bytesServed", bytesServed);
+            return counters;
+        }
+    }
+
+    private final LogQuota logQuota = new LogQuota();
+    private final long catchUpBytesPerMinute;
+    private final Map<String, Source> sources = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Source> eldest) {
+            return size() > MAX_SOURCES;
+        }
+    };
+
+    Strangers(long catchUpBytesPerMinute) {
+        this.catchUpBytesPerMinute = catchUpBytesPerMinute;
+    }
+
+    /** The source of a connection from {@code host}; {@code claimedAddress} (or null) counts on loopback only. */
+    synchronized Source of(String host, String claimedAddress) {
+        String name = PeerAddresses.isLoopback(host) && claimedAddress != null ? claimedAddress : host;
+        return sources.computeIfAbsent(name, key -> new Source(key, logQuota.of(key), catchUpBytesPerMinute));
+    }
+
+    /** The most recently heard sources' counters, for /status. */
+    synchronized Map<String, Object> counters(int atMost) {
+        List<Source> recent = new ArrayList<>(sources.values());
+        Map<String, Object> counters = new LinkedHashMap<>();
+        for (int i = recent.size() - 1; i >= 0 && counters.size() < atMost; i--) {
+            counters.put(recent.get(i).name, recent.get(i).counters());
+        }
+        return counters;
+    }
+}
