@@ -2,11 +2,7 @@ package wirelab.exchange;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-
-import com.google.gson.stream.JsonWriter;
 
 import wirelab.AtomicFile;
 
@@ -20,74 +16,83 @@ final class BookFile {
     private BookFile() {
     }
 
-    /** Writes {@code bySequence[0..highest)}, every one present, to {@code out}. */
+    /**
+     * Writes {@code bySequence[0..highest)}, every one present, to {@code out}, laid out as
+     * gson's pretty printer lays it out (two spaces an indent). Written by hand, straight into
+     * bytes: every field is ASCII (a symbol is 4 printable ASCII characters, of which only
+     * {@code "} and {@code \} need escaping), and for a million packets (121 MB) this took the
+     * writing from about 1.3 s through gson's JsonWriter to a fraction of it (make bench).
+     */
     static void write(Path out, Packet[] bySequence, int highest) throws IOException {
         AtomicFile.write(out, file -> {
-            try (JsonWriter json = new JsonWriter(new UnsynchronizedWriter(file))) {
-                json.setIndent("  ");
-                json.beginArray();
-                for (int sequence = 1; sequence <= highest; sequence++) {
-                    Packet packet = bySequence[sequence - 1];
-                    json.beginObject()
-                        .name("symbol").value(packet.symbol())
-                        .name("buySellIndicator").value(String.valueOf(packet.buySellIndicator()))
-                        .name("quantity").value(packet.quantity())
-                        .name("price").value(packet.price())
-                        .name("sequence").value(packet.sequence())
-                        .endObject();
+            Bytes bytes = new Bytes(file);
+            bytes.ascii("[");
+            for (int sequence = 1; sequence <= highest; sequence++) {
+                Packet packet = bySequence[sequence - 1];
+                bytes.ascii(sequence == 1 ? "\n  {\n    \"symbol\": \"" : ",\n  {\n    \"symbol\": \"");
+                for (int i = 0; i < packet.symbol().length(); i++) {
+                    char c = packet.symbol().charAt(i);
+                    if (c == '"' || c == '\\') {
+                        bytes.ascii("\\");
+                    }
+                    bytes.ascii(c);
                 }
-                json.endArray();
+                bytes.ascii("\",\n    \"buySellIndicator\": \"");
+                bytes.ascii(packet.buySellIndicator());
+                bytes.ascii("\",\n    \"quantity\": ").number(packet.quantity());
+                bytes.ascii(",\n    \"price\": ").number(packet.price());
+                bytes.ascii(",\n    \"sequence\": ").number(packet.sequence());
+                bytes.ascii("\n  }");
             }
+            bytes.ascii(highest == 0 ? "]" : "\n]");
+            bytes.flush();
         });
     }
 
-    /**
-     * gson calls write() several times for every value; the JDK's writers take a lock on each
-     * call, which cost more than the writing itself (half the time of a million-packet run, by
-     * JFR). This one gathers characters in a StringBuilder and hands the file 64 KiB at a time.
-     */
-    private static final class UnsynchronizedWriter extends Writer {
+    /** A 64 KiB buffer of ASCII bytes in front of the file. */
+    private static final class Bytes {
         private final OutputStream out;
-        private final StringBuilder chunk = new StringBuilder(1 << 16);
+        private final byte[] buffer = new byte[1 << 16];
+        private int used;
 
-        UnsynchronizedWriter(OutputStream out) {
+        Bytes(OutputStream out) {
             this.out = out;
         }
 
-        @Override
-        public void write(char[] characters, int offset, int length) throws IOException {
-            chunk.append(characters, offset, length);
-            spillIfFull();
+        Bytes ascii(String text) throws IOException {
+            for (int i = 0; i < text.length(); i++) {
+                ascii(text.charAt(i));
+            }
+            return this;
         }
 
-        @Override
-        public void write(String text, int offset, int length) throws IOException {
-            chunk.append(text, offset, offset + length);
-            spillIfFull();
-        }
-
-        @Override
-        public void write(int character) throws IOException {
-            chunk.append((char) character);
-            spillIfFull();
-        }
-
-        private void spillIfFull() throws IOException {
-            if (chunk.length() >= 1 << 16) {
+        Bytes ascii(char c) throws IOException {
+            if (used == buffer.length) {
                 flush();
             }
+            buffer[used++] = (byte) c;
+            return this;
         }
 
-        @Override
-        public void flush() throws IOException {
-            out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));
-            chunk.setLength(0);
+        /** A 32-bit signed integer in decimal, as JSON writes it. */
+        Bytes number(int value) throws IOException {
+            if (value < 0) {
+                ascii('-');
+            }
+            long magnitude = Math.abs((long) value);
+            long power = 1;
+            while (power * 10 <= magnitude) {
+                power *= 10;
+            }
+            for (; power > 0; power /= 10) {
+                ascii((char) ('0' + magnitude / power % 10));
+            }
+            return this;
         }
 
-        @Override
-        public void close() throws IOException {
-            flush();
-            out.close();
+        void flush() throws IOException {
+            out.write(buffer, 0, used);
+            used = 0;
         }
     }
 }

@@ -22,6 +22,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ExecutionException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -106,6 +112,9 @@ public final class ExchangeClient {
     private int highestSequence;
     private final AtomicInteger receivedInStream = new AtomicInteger();   // distinct packets the streams brought
     private int streamsCompleted;
+    private int streamsClosedUnread;
+    /** Set when stream 1 ends: whether the other streams are worth reading (see {@link #streamAllPackets}). */
+    private final CompletableFuture<Boolean> otherStreamsNeeded = new CompletableFuture<>();
     private int lastSeenIn;
     private double dropRate;
     private int missing;
@@ -129,7 +138,9 @@ public final class ExchangeClient {
             }
         }
         missing = missingSequences.size();
-        log.log(INFO, "streams ended: " + receivedInStream + " distinct packets in " + streamsCompleted + ", highest sequence " + highestSequence
+        log.log(INFO, "streams ended: " + receivedInStream + " distinct packets in " + streamsCompleted
+                + (streamsClosedUnread > 0 ? " (" + streamsClosedUnread + " more closed unread: stream 1 dropped nothing of "
+                        + highestSequence + ")" : "") + ", highest sequence " + highestSequence
                 + ", missing " + firstFew(missingSequences));
         List<Integer> unaskable = missingSequences.stream().filter(s -> s > Packet.Request.MAX_RESEND_SEQ).toList();
         if (!unaskable.isEmpty()) {
@@ -166,6 +177,16 @@ public final class ExchangeClient {
      * Probing past the end is no answer, since a resend of a sequence the original lacks kills it.
      * The streams run concurrently, so this costs about one round trip. A stream that fails to
      * connect or times out is left out when others completed; malformed data fails the run.
+     *
+     * <p>The other streams are paid for only when they can add something. All are opened and
+     * asked at once, but only stream 1 is read at first; the others wait, their bytes held back
+     * by TCP. When stream 1 ends, they are read in full if it failed, if it dropped any packet
+     * (this server drops: the others fill its gaps, and its last packet may be gone too), or if
+     * the book is under {@link #SMALL_BOOK} packets (reading them costs nothing worth saving).
+     * Else, a big book with not one drop in stream 1, they are closed unread: a server that
+     * dropped with any p worth fearing would have dropped in a stream that long (with p = 1/4,
+     * at 10,000 packets, (3/4)^10000), so the chance that it dropped only the last one is below
+     * today's (1/4)^5 for every p. A million-packet book then costs one stream, not five.
      */
     private void streamAllPackets() throws IOException {
         List<Future<StreamResult>> streams = new ArrayList<>();
@@ -178,6 +199,10 @@ public final class ExchangeClient {
         List<StreamResult> completed = new ArrayList<>();
         IOException firstFailure = null;
         for (Future<StreamResult> stream : streams) {
+            if (stream.state() == Future.State.SUCCESS && stream.resultNow() == null) {
+                streamsClosedUnread++;
+                continue;
+            }
             if (stream.state() == Future.State.SUCCESS) {
                 completed.add(stream.resultNow());
                 continue;
@@ -198,8 +223,28 @@ public final class ExchangeClient {
         dropRate = Math.max(0, 1 - (double) arrived / ((long) highestSequence * streamsCompleted));
     }
 
-    /** One stream-all request on its own connection, cut into packets as the bytes come. */
+    /** Below this many packets in stream 1, the other streams are read whatever stream 1 showed. */
+    static final int SMALL_BOOK = 10_000;
+
+    /** One stream-all request on its own connection; stream 1 then says whether the others are read. */
     private StreamResult streamOnce(int stream) throws IOException {
+        if (stream != 1) {
+            return streamOnce(stream, true);
+        }
+        StreamResult first = null;
+        try {
+            first = streamOnce(1, false);
+            return first;
+        } finally {   // a failed stream 1 leaves every doubt: the others are read
+            otherStreamsNeeded.complete(first == null || first.highest() < SMALL_BOOK || first.packets() < first.highest());
+        }
+    }
+
+    /**
+     * One stream-all request on its own connection, cut into packets as the bytes come; null
+     * when {@code mayBeUnneeded} and stream 1 found it unneeded, so it was closed unread.
+     */
+    private StreamResult streamOnce(int stream, boolean mayBeUnneeded) throws IOException {
         long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
         String what = options.streams() == 1 ? "the stream" : "stream " + stream;
         int packets = 0;
@@ -209,6 +254,9 @@ public final class ExchangeClient {
             String server = options.host() + ":" + options.port() + (options.streams() == 1 ? "" : " #" + stream);
             if (Trace.on()) {
                 Trace.sent(server, Packet.Request.streamAllPackets().hexByField(), Packet.Request.streamAllPackets().meaning());
+            }
+            if (mayBeUnneeded && !awaitNeeded(deadline, what)) {
+                return null;
             }
             InputStream in = socket.getInputStream();
             byte[] chunk = new byte[64 * 1024];
@@ -244,6 +292,20 @@ public final class ExchangeClient {
             }
         }
         return new StreamResult(packets, highest);
+    }
+
+    /** Waits, within the stream's deadline, for stream 1 to say whether this stream is needed. */
+    private boolean awaitNeeded(long deadline, String what) throws IOException {
+        try {
+            return otherStreamsNeeded.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new SocketTimeoutException(what + ": stream 1 did not end within " + options.timeoutMs() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(what + " interrupted");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("never completed exceptionally", e);
+        }
     }
 
     /**

@@ -66,6 +66,16 @@ final class CommandBench {
         return ratios;
     }
 
+    /** True when {@code program} is an executable file in a folder on the PATH. */
+    static boolean onPath(String program) {
+        for (String folder : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(folder, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** [wall ms from start to exit, ms from the last byte of output to exit]; a failed command fails the bench. */
     static double[] run(String... command) throws IOException, InterruptedException {
         long started = System.nanoTime();

@@ -110,9 +110,55 @@ final class ExchangeBench {
             Bench.record("1,000,000 packets, one stream: connect -> complete output.json", "s", seconds, "< 1 s", true, 1.0);
             Bench.record("  packets per second", "pkt/s", packetsPerSecond);
             Bench.record("  JSON written per second (" + Files.size(out) / 1_000_000 + " MB file)", "MB/s", megabytesPerSecond);
-            Bench.record("  the same with the default five streams (the book sent 5 times)", "s", fiveStreams);
+            Bench.record("  the same with the default five streams (four closed unread: stream 1 dropped nothing)", "s", fiveStreams);
+            wholeProcesses(server.port(), out, packets);
         } finally {
             Files.deleteIfExists(out);
+        }
+    }
+
+    /**
+     * The million packets as users run them: {@code make run-client} as a whole process, with its
+     * defaults and with {@code --streams 1}, alternated with a seed-style Node client when one is
+     * given. That client is not part of this project (which stays Java): write it in a scratch
+     * folder (one stream, highest seen = last, resends one at a time, writeFileSync) and name it
+     * in {@code BENCH_NODE_CLIENT}; it is run as {@code node FILE PORT OUT}.
+     */
+    private static void wholeProcesses(int port, Path out, int packets) throws Exception {
+        String nodeClient = System.getenv("BENCH_NODE_CLIENT");
+        boolean withNode = nodeClient != null && Files.exists(Path.of(nodeClient)) && CommandBench.onPath("node");
+        List<String> defaults = List.of("make", "-s", "run-client", "ARGS=--port " + port + " --out " + out);
+        List<String> oneStream = List.of("make", "-s", "run-client", "ARGS=--port " + port + " --streams 1 --out " + out);
+        Path nodeOut = Files.createTempFile("bench-million-node", ".json");
+        List<String> node = List.of("node", String.valueOf(nodeClient), String.valueOf(port), nodeOut.toString());
+        int runs = 5;
+        double[] ours = new double[runs];
+        double[] ours1 = new double[runs];
+        double[] theirs = new double[runs];
+        double[] ratio = new double[runs];
+        try {
+            for (int i = -1; i < runs; i++) {   // -1: a warm-up of each
+                double a = CommandBench.run(defaults.toArray(String[]::new))[0];
+                checkOutput(out, packets);
+                double b = CommandBench.run(oneStream.toArray(String[]::new))[0];
+                double c = withNode ? CommandBench.run(node.toArray(String[]::new))[0] : Double.NaN;
+                if (i >= 0) {
+                    ours[i] = a;
+                    ours1[i] = b;
+                    theirs[i] = c;
+                    ratio[i] = c / a;
+                }
+            }
+        } finally {
+            Files.deleteIfExists(nodeOut);
+        }
+        Bench.record("make run-client, 1,000,000 packets, defaults (whole process)", "ms", ours);
+        Bench.record("  the same with --streams 1", "ms", ours1);
+        if (withNode) {
+            Bench.record("  seed-style Node client, the same book", "ms", theirs);
+            Bench.record("  speed: Node's time / ours, pair by pair", "x", ratio, ">= 1.5", false, 1.5);
+        } else {
+            System.out.println("  (no Node comparison: set BENCH_NODE_CLIENT to a seed-style client, with node on the PATH)");
         }
     }
 

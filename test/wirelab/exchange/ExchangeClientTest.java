@@ -282,6 +282,30 @@ class ExchangeClientTest {
     }
 
     @Test
+    void theOtherStreamsAreReadOnlyWhenStreamOneShowsTheyCanAddSomething() throws Exception {
+        // a big book that stream 1 brings without one drop: the other four are closed unread
+        try (ExchangeServer server = ExchangeServer.start(
+                ExchangeServer.Options.original().withPort(0).withPackets(20_000).withDrops(0, null))) {
+            ClientSummary summary = new ExchangeClient(options(server.port())).run();
+            assertEquals(1, summary.streams(), summary.toString());
+            assertEquals(20_000, JsonParser.parseString(Files.readString(out())).getAsJsonArray().size());
+        }
+        // a server that drops, anew on each stream: all five are read, and their union fills gaps no resend
+        // could ask for (above 127); each is missed by all five with p = 0.01^5
+        try (ExchangeServer server = ExchangeServer.start(
+                ExchangeServer.Options.original().withPort(0).withPackets(20_000).withDrops(0.01, null))) {
+            ClientSummary summary = new ExchangeClient(options(server.port())).run();
+            assertEquals(5, summary.streams(), summary.toString());
+            assertEquals(20_000, JsonParser.parseString(Files.readString(out())).getAsJsonArray().size());
+        }
+        // a small book: read from all five whatever stream 1 showed, as they cost nothing worth saving
+        try (ExchangeServer server = ExchangeServer.start(
+                ExchangeServer.Options.original().withPort(0).withPackets(5_000).withDrops(0, null))) {
+            assertEquals(5, new ExchangeClient(options(server.port())).run().streams());
+        }
+    }
+
+    @Test
     void aStreamLongerThanMaxPacketsIsRefused() throws Exception {
         try (ExchangeServer server = ExchangeServer.start(
                 ExchangeServer.Options.original().withPort(0).withPackets(5_000).withDrops(0, null))) {
