@@ -5,8 +5,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The command-line flags of every entry point: {@code --name value} pairs, and the switches
- * {@code --help} and {@code --trace} that take no value.
+ * The command-line flags of the exchange's two entry points: {@code --name value} pairs, and
+ * the switches {@code --help} and {@code --trace} that take no value. (A node and
+ * add-transaction take a node's folder and, for add-transaction, a transaction: no flags
+ * beyond {@code --trace}, so they read their few arguments by hand.)
  * A wrong flag or value is an {@link IllegalArgumentException} whose message says what was
  * expected and what came; each {@code main} prints it with its usage and exits 2.
  */

@@ -3,8 +3,9 @@ package wirelab;
 /**
  * How long a peer has said nothing, and what a keep-alive round should do about it. A host
  * that crashed or lost its network sends neither FIN nor RST, so only silence tells it is gone:
- * a connection silent for an interval gets a ping, and one still silent a whole interval after
- * its ping is dead. Both ends of a node's connections keep one: the WebSocket server's for what
+ * a connection silent for an interval gets a ping, and one still silent two intervals after it
+ * was last heard from (so about an interval after its ping, rounds coming every half
+ * interval) is dead. Both ends of a node's connections keep one: the WebSocket server's for what
  * clients opened, the node's for what it dialed through the JDK client.
  */
 public final class Silence {

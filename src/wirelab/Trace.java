@@ -11,7 +11,7 @@ import java.util.HexFormat;
  *
  * <pre>
  * 127.0.0.1:41306 <- 01 00                                    request: call type 1, stream all packets
- * 127.0.0.1:41306 -> 41415050 42 00000032 00000064 00000001   AAPL  B  quantity 50  price 100  sequence 1
+ * 127.0.0.1:41306 -> 4141504c 42 00000032 00000064 00000001   AAPL  B  quantity 50  price 100  sequence 1
  * </pre>
  *
  * "<-" is what the peer sent us, "->" what we sent it. Off unless an entry point's --trace

@@ -41,13 +41,14 @@ import wirelab.Trace;
  *
  * <ol>
  * <li>Streams: send call type 1 on several connections at once (five by default) and read each
- *     until the server closes it; keep the union. TCP may split or join packets anywhere, so
- *     the bytes are cut into 17-byte packets by count, never by read.
+ *     until the server closes it, the others only when stream 1 shows they can add something;
+ *     keep the union. TCP may split or join packets anywhere, so the bytes are cut into
+ *     17-byte packets by count, never by read.
  * <li>Gaps: every sequence from 1 to the highest seen that did not arrive is missing. The
  *     highest seen is the last unless every stream dropped the last (the original does drop
- *     it, with p = 1/4 a stream); the summary says how likely that was.
- * <li>Resend: ask for all missing packets at once, one virtual thread and one connection per
- *     request, each with a deadline and bounded retries, so k gaps cost about one round trip.
+ *     it, with p = 1/4 a stream); the summary says how likely that was. All missing packets
+ *     are asked for at once, one virtual thread and one connection per resend request, each
+ *     with a deadline and bounded retries, so k gaps cost about one round trip.
  * <li>Output: a JSON array ordered by sequence, written to a temp file and moved into place
  *     atomically, and only when it is complete.
  * </ol>

@@ -162,7 +162,7 @@ public record Packet(String symbol, char buySellIndicator, int quantity, int pri
 
     // --- for --trace: the same bytes, grouped by the fields of the table above -------------
 
-    /** "41415050 42 00000032 00000064 00000001": symbol, indicator, quantity, price, sequence. */
+    /** "4141504c 42 00000032 00000064 00000001": symbol, indicator, quantity, price, sequence. */
     public static String hexByField(byte[] bytes, int offset) {
         return Trace.hex(bytes, offset, 4) + " " + Trace.hex(bytes, offset + 4, 1) + " " + Trace.hex(bytes, offset + 5, 4)
                 + " " + Trace.hex(bytes, offset + 9, 4) + " " + Trace.hex(bytes, offset + 13, 4);

@@ -29,7 +29,8 @@ import com.google.gson.JsonObject;
  * <li>else the SHA-256 of its canonical JSON: keys sorted at every level, no spaces.
  * </ol>
  *
- * The id is written as JSON text, so the three kinds never collide: {@code "tx-1"} (with its
+ * The id is written as JSON text, so the four kinds (a string id, a number id, a hash, a
+ * digest) never collide: {@code "tx-1"} (with its
  * quotes), {@code 42}, {@code hash:...}, {@code sha256:...}. {@code add-transaction.sh} gives
  * each new transaction a random UUID as its id, so two genuine transactions with equal content
  * stay two.

@@ -49,7 +49,10 @@ public final class WebSocketClient implements AutoCloseable {
         this.timeoutMs = timeoutMs;
     }
 
-    /** Connects to ws://host:port/ and completes the opening handshake, all within {@code timeoutMs}. */
+    /**
+     * Connects to ws://host:port/ and completes the opening handshake: the connect has
+     * {@code timeoutMs}, and so has the handshake after it (each its own, not one for both).
+     */
     public static WebSocketClient connect(String host, int port, int timeoutMs) throws IOException {
         Socket socket = new Socket();
         try {
@@ -96,9 +99,10 @@ public final class WebSocketClient implements AutoCloseable {
     }
 
     /**
-     * The closing handshake: our close frame (1000), then the server's answer, then TCP
-     * (7.1.1: the server closes TCP first). A server that does not answer within the timeout is
-     * simply disconnected: what we sent before our close frame has been written either way.
+     * The closing handshake: our close frame (1000), then the server's answer, then we close
+     * TCP. RFC 6455 (7.1.1) would have the server close TCP first; we do not wait for it, since
+     * after both close frames nothing more can come. A server that does not answer within the
+     * timeout is simply disconnected: what we sent before our close frame is written either way.
      */
     @Override
     public void close() throws IOException {

@@ -10,8 +10,8 @@ import java.util.Arrays;
 import wirelab.Trace;
 
 /**
- * One WebSocket frame as RFC 6455 section 5.2 lays it out, read from a client and written by
- * the server. {@link WebSocketServer} puts frames together into messages.
+ * One WebSocket frame as RFC 6455 section 5.2 lays it out: read from a client (masked) or a
+ * server (unmasked), and written by the server (unmasked) or by our client (masked). {@link WebSocketServer} puts frames together into messages.
  *
  * <pre>
  *  0                   1                   2                   3
