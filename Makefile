@@ -118,17 +118,21 @@ build/java-flags: Makefile
 	@rm -f build/java-flags-*
 	@$(foreach main,$(MAINS),$(if $($(main)_FLAGS),printf '%s\n' $($(main)_FLAGS) > build/java-flags-$(main);))
 
+# Maven, quiet and in batch mode; Maven 3.8 still writes colour resets (ESC[0m) into a log that
+# is not a terminal, so they are taken out. pipefail keeps Maven's own exit status.
+MAVEN_COPY = mvn -q -B -Dstyle.color=never dependency:copy -DoutputDirectory=$(LIB) -Dartifact=$(1) 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+
 $(GSON_JAR):
 	mkdir -p $(LIB)
-	mvn -q -B dependency:copy -Dartifact=com.google.code.gson:gson:$(GSON_VERSION) -DoutputDirectory=$(LIB)
+	$(call MAVEN_COPY,com.google.code.gson:gson:$(GSON_VERSION))
 
 $(ERRORPRONE_JAR):
 	mkdir -p $(LIB)
-	mvn -q -B dependency:copy -Dartifact=com.google.errorprone:error_prone_annotations:$(ERRORPRONE_VERSION) -DoutputDirectory=$(LIB)
+	$(call MAVEN_COPY,com.google.errorprone:error_prone_annotations:$(ERRORPRONE_VERSION))
 
 $(JUNIT_JAR):
 	mkdir -p $(LIB)
-	mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$(JUNIT_VERSION) -DoutputDirectory=$(LIB)
+	$(call MAVEN_COPY,org.junit.platform:junit-platform-console-standalone:$(JUNIT_VERSION))
 
 $(CLASSES)/.built: $(SOURCES) $(RESOURCES) $(GSON_JAR) $(ERRORPRONE_JAR)
 	rm -rf $(CLASSES) && mkdir -p $(CLASSES)
