@@ -17,7 +17,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 import wirelab.Sockets;
 import wirelab.Trace;
@@ -45,12 +44,12 @@ import wirelab.Trace;
  * Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=   (base64 of SHA-1 of key + GUID)
  * </pre>
  *
- * Anything else gets a short plain HTTP answer: 400 with the reason (a request not read
- * strictly as RFC 9112 writes it included), 403 for an {@code Origin}
+ * Anything else gets a short plain HTTP answer ({@link HttpAnswer}): 400 with the reason (a
+ * request not read strictly as RFC 9112 writes it included), 403 for an {@code Origin}
  * the server does not take (section 10.2: a browser names the page that opens the WebSocket,
  * and any web page can try), 405 for a method other than GET, 426 naming version 13, 431 for
- * an oversized header section. A plain GET that is not an upgrade at all goes to the server's
- * {@code plainHttp} handler.
+ * an oversized header section. A plain GET that is not an upgrade at all is for the server's
+ * {@code plainHttp} handler: {@link WebSocketServer} sends it there.
  */
 final class WebSocketHandshake {
 
@@ -59,22 +58,17 @@ final class WebSocketHandshake {
     /** Appended to Sec-WebSocket-Key before hashing: the RFC's fixed GUID (section 1.3). */
     static final String WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private static final Map<Integer, String> REASON_PHRASES = Map.of(
-            101, "Switching Protocols", 200, "OK", 400, "Bad Request", 403, "Forbidden", 404, "Not Found",
-            405, "Method Not Allowed", 421, "Misdirected Request", 426, "Upgrade Required", 431, "Request Header Fields Too Large",
-            503, "Service Unavailable");
-
     private WebSocketHandshake() {
     }
 
     /**
-     * Reads and checks the request. Returns a valid upgrade request, not yet answered (the
-     * server answers with {@link #accept} or {@link #respond}), or null when the connection
-     * already got an HTTP answer instead.
+     * Reads the request: its head, within the deadline and the size limit, read strictly, and a
+     * GET. Returns it not yet answered (the server then sends a plain GET to its handler, and
+     * checks an upgrade with {@link #refusal}), or null when the connection already got an HTTP
+     * answer instead (400, 405, 431) or went away.
      */
     static HttpRequest read(Socket socket, InputStream in, OutputStream out, String peer,
-                            WebSocketServer.Options options, Function<HttpRequest, HttpResponse> plainHttp)
-            throws IOException {
+                            WebSocketServer.Options options) throws IOException {
         long deadline = System.nanoTime() + options.handshakeTimeoutMs() * 1_000_000L;
         String head;
         try {
@@ -88,7 +82,7 @@ final class WebSocketHandshake {
             return null;
         }
         if (head == null) {
-            respond(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer);
+            HttpAnswer.write(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer);
             return null;
         }
         if (Trace.on()) {
@@ -98,36 +92,40 @@ final class WebSocketHandshake {
         try {
             request = parseRequest(head);
         } catch (MalformedRequest e) {
-            respond(out, HttpResponse.text(400, e.getMessage()), peer);
+            HttpAnswer.write(out, HttpResponse.text(400, e.getMessage()), peer);
             return null;
         }
         if (!request.method().equals("GET")) {
-            respond(out, new HttpResponse(405, Map.of("Allow", "GET", "Content-Type", "text/plain; charset=utf-8"),
+            HttpAnswer.write(out, new HttpResponse(405, Map.of("Allow", "GET", "Content-Type", "text/plain; charset=utf-8"),
                     ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer);
             return null;
         }
-        // Not asking for a WebSocket: a plain GET. A server may ignore an Upgrade to anything else
-        // (RFC 9110 section 7.8), such as the "Upgrade: h2c" the JDK's HttpClient sends.
-        if (!request.headerHasToken("upgrade", "websocket")) {
-            HttpResponse answer = plainHttp.apply(request);
-            if (answer.streamWriter() != null) {
-                interruptOnHangUp(socket, in);
-            }
-            respond(out, answer, peer);
-            return null;
-        }
+        return request;
+    }
+
+    /**
+     * null when the request is a WebSocket upgrade this server takes; else the answer that
+     * refuses it: 400 or 426 for a request that is not a valid upgrade, 403 for an Origin the
+     * server does not take.
+     */
+    static HttpResponse refusal(HttpRequest request, WebSocketServer.Options options) {
         HttpResponse refusal = upgradeRefusal(request);
         if (refusal != null) {
-            respond(out, refusal, peer);
-            return null;
+            return refusal;
         }
         String origin = request.header("origin");
         if (!origin.isEmpty() && !options.originAllowed().test(origin)) {
-            respond(out, HttpResponse.text(403, "Origin " + origin + " may not open a WebSocket here: a web page from "
-                    + "another site could otherwise act on this server (RFC 6455 section 10.2)"), peer);
-            return null;
+            return HttpResponse.text(403, "Origin " + origin + " may not open a WebSocket here: a web page from "
+                    + "another site could otherwise act on this server (RFC 6455 section 10.2)");
         }
-        return request;
+        return null;
+    }
+
+    /** True when the request asks for a WebSocket; else it is a plain GET. */
+    static boolean isUpgrade(HttpRequest request) {
+        // A server may ignore an Upgrade to anything else (RFC 9110 section 7.8), such as the
+        // "Upgrade: h2c" the JDK's HttpClient sends.
+        return request.headerHasToken("upgrade", "websocket");
     }
 
     /** 101 Switching Protocols: from the next byte on, both sides speak frames. */
@@ -167,26 +165,6 @@ final class WebSocketHandshake {
             matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
         }
         return head.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    /**
-     * A streamed body waits for things to send, and would only notice a client that hung up at
-     * its next write. A reader on the side sees the end of the client's input at once and
-     * interrupts the streaming thread, which then lets go of what it held.
-     */
-    private static void interruptOnHangUp(Socket socket, InputStream in) throws IOException {
-        Thread streaming = Thread.currentThread();
-        socket.setSoTimeout(0);
-        Thread.ofVirtual().name("hang-up-watch").start(() -> {
-            try {
-                while (in.read() >= 0) {
-                    // a client of an event stream has nothing more to say; whatever it sends is ignored
-                }
-            } catch (IOException e) {
-                // reset or closed: the same as hanging up
-            }
-            streaming.interrupt();
-        });
     }
 
     /** --trace: the request line, then the headers the opening handshake turns on, one line each. */
@@ -310,30 +288,6 @@ final class WebSocketHandshake {
             return Base64.getEncoder().encodeToString(digest);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-1", e);
-        }
-    }
-
-    static void respond(OutputStream out, HttpResponse response, String peer) throws IOException {
-        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(response.status()).append(' ')
-                .append(REASON_PHRASES.getOrDefault(response.status(), "Error")).append("\r\n");
-        response.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        if (response.streamWriter() == null) {
-            head.append("Content-Length: ").append(response.body().length).append("\r\n");
-        }
-        head.append("Connection: close\r\n\r\n");   // a streamed body ends when the connection does
-        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-        out.write(response.body());
-        out.flush();
-        if (Trace.on()) {
-            Trace.sent(peer, "HTTP/1.1 " + response.status() + " " + REASON_PHRASES.getOrDefault(response.status(), "Error"),
-                    response.streamWriter() != null ? "a stream of " + response.headers().get("Content-Type")
-                            : response.body().length + " bytes of " + response.headers().getOrDefault("Content-Type", "body"));
-        }
-        if (response.status() >= 400) {
-            log.log(INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
-        }
-        if (response.streamWriter() != null) {
-            response.streamWriter().writeTo(out);
         }
     }
 }

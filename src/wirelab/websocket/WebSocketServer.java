@@ -51,7 +51,14 @@ public final class WebSocketServer implements AutoCloseable {
 
     private static final System.Logger log = System.getLogger("websocket-server");
 
-    /** What the server tells its user; each call runs on that connection's own thread. */
+    /**
+     * What the server tells its user. onOpen, onText and onError run on the connection's own
+     * thread, one at a time, in the order the frames came. onClose runs exactly once: on the
+     * connection's thread when the peer closes or vanishes, but on the close-deadline timer's or
+     * the keep-alive thread when one of those ends the connection, so it may overlap an onText
+     * still running for that connection. A listener that shares state between onText and
+     * onClose must guard it (the node's {@code Membership} does, under its locks).
+     */
     public interface Listener {
         default void onOpen(IncomingConnection connection) {
         }
@@ -267,7 +274,7 @@ public final class WebSocketServer implements AutoCloseable {
                 String why = fromSource > options.maxConnectionsPerSource()
                         ? source.getHostAddress() + " already has " + options.maxConnectionsPerSource() + " connections here, the limit per address"
                         : "this server already has " + options.maxConnections() + " connections in their handshake, its limit";
-                WebSocketHandshake.respond(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer);
+                HttpAnswer.write(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -278,14 +285,25 @@ public final class WebSocketServer implements AutoCloseable {
             socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 2048);
             OutputStream out = socket.getOutputStream();
-            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, options, plainHttp);
-            if (request == null) {
+            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, options);
+            if (request == null) {   // answered already (400, 405, 431), or the client went away
                 Sockets.closeAfterLastWord(socket, 1_000);   // the client may still be sending its headers
+                return;
+            }
+            if (!WebSocketHandshake.isUpgrade(request)) {   // a plain GET: the server's user answers it
+                HttpAnswer.plainGet(socket, in, out, plainHttp.apply(request), peer);
+                Sockets.closeAfterLastWord(socket, 1_000);
+                return;
+            }
+            HttpResponse refusal = WebSocketHandshake.refusal(request, options);
+            if (refusal != null) {
+                HttpAnswer.write(out, refusal, peer);
+                Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
             if (openCount.incrementAndGet() > options.maxConnections()) {
                 openCount.decrementAndGet();
-                WebSocketHandshake.respond(out, HttpResponse.text(503, "this server already has " + options.maxConnections()
+                HttpAnswer.write(out, HttpResponse.text(503, "this server already has " + options.maxConnections()
                         + " WebSocket connections, its limit; try again later"), peer);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
@@ -327,19 +345,20 @@ public final class WebSocketServer implements AutoCloseable {
             while (true) {
                 long room = options.maxMessageBytes() - (message == null ? 0 : message.size());
                 WebSocketFrame frame = WebSocketFrame.read(in, room, connection.toString());
+                byte[] complete = null;   // set when this frame ends a message
                 switch (frame.opcode()) {
                     case WebSocketFrame.TEXT, WebSocketFrame.BINARY -> {
                         if (message != null) {
                             throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR,
                                     "a new message started before the fragmented one was finished");
                         }
-                        if (frame.fin()) {   // the usual case, a message in one frame: its payload is the message
-                            deliver(connection, frame.opcode(), frame.payload());
-                            continue;
-                        }
-                        message = new ByteArrayOutputStream();
                         messageOpcode = frame.opcode();
-                        message.write(frame.payload());
+                        if (frame.fin()) {   // the usual case, a message in one frame: its payload is the message
+                            complete = frame.payload();
+                        } else {
+                            message = new ByteArrayOutputStream();
+                            message.write(frame.payload());
+                        }
                     }
                     case WebSocketFrame.CONTINUATION -> {
                         if (message == null) {
@@ -347,6 +366,10 @@ public final class WebSocketServer implements AutoCloseable {
                                     "a continuation frame came with no message to continue");
                         }
                         message.write(frame.payload());
+                        if (frame.fin()) {
+                            complete = message.toByteArray();
+                            message = null;
+                        }
                     }
                     // Control frames may come between the fragments of a message (5.4), so a
                     // ping is answered at once, even in the middle of a long message.
@@ -357,9 +380,8 @@ public final class WebSocketServer implements AutoCloseable {
                         return;
                     }
                 }
-                if (frame.fin() && !frame.isControl()) {
-                    deliver(connection, messageOpcode, message.toByteArray());
-                    message = null;
+                if (complete != null) {
+                    deliver(connection, messageOpcode, complete);
                 }
             }
         } catch (WebSocketFrame.ProtocolViolation violation) {
