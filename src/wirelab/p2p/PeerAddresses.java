@@ -111,6 +111,22 @@ final class PeerAddresses {
             6679, 6697, 10080,
             3306, 5432, 6379, 11211, 27017);   // MySQL, PostgreSQL, Redis, memcached, MongoDB
 
+    /**
+     * Why this node may not dial a normalized address, or null when it may: its host must be
+     * allowed, and an address from a stranger (not from known-peers.json, which the user wrote)
+     * may not be on a bad port.
+     */
+    String dialProblem(String address, boolean fromStranger) {
+        if (!isAllowed(address)) {
+            return "its host is not in ALLOWED_PEER_HOSTS " + allowedPeerHosts();
+        }
+        if (fromStranger && isBadPort(address)) {
+            return "its port is on the bad-ports list (a port of another protocol, such as SMTP's 25: dialing it "
+                    + "would make this node a tool for port scans)";
+        }
+        return null;
+    }
+
     /** True when a normalized address's port is on {@link #BAD_PORTS}. */
     static boolean isBadPort(String address) {
         return BAD_PORTS.contains(URI.create(address).getPort());

@@ -8,7 +8,6 @@ import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,12 +15,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import com.google.gson.Gson;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 
 import wirelab.Trace;
 import wirelab.websocket.HttpResponse;
@@ -49,7 +44,9 @@ import wirelab.websocket.WebSocketServer;
  *
  * <p>Outgoing connections use the JDK's {@code java.net.http.WebSocket} client
  * ({@link OutgoingConnection}); incoming ones arrive through {@link WebSocketServer}
- * ({@link IncomingConnection}). To gossip, both are a {@link Neighbour}.
+ * ({@link IncomingConnection}). To gossip, both are a {@link Neighbour}. What each message
+ * does is in {@link Inbox}; this file starts the node, keeps its heartbeat, and answers what
+ * its users ask.
  */
 public final class PeerNode implements AutoCloseable {
 
@@ -88,6 +85,7 @@ public final class PeerNode implements AutoCloseable {
     private String myAddress;   // MY_ADDRESS, or ws://localhost:PORT once the server listens
     private PeerAddresses addresses;
     private Membership membership;
+    private Inbox inbox;
 
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
@@ -111,13 +109,18 @@ public final class PeerNode implements AutoCloseable {
         node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
         List<String> knownPeers = new ArrayList<>();
         for (String knownPeer : config.knownPeers()) {
-            String address = node.usableAddress(knownPeer, null);
-            if (address != null) {
+            String address = PeerAddresses.normalize(knownPeer);
+            String problem = address == null ? "expected ws://host:port" : node.addresses.dialProblem(address, false);
+            if (problem != null) {
+                log.log(WARNING, "will not dial " + abbreviate(knownPeer) + " from known-peers.json: " + problem);
+            } else if (!node.addresses.isOwn(address)) {
                 knownPeers.add(address);
             }
         }
         node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts,
                 node.strangers);
+        node.inbox = new Inbox(config, node.pool, node.catchUp, node.broadcast, node.seenMessages, node.events, node.counts,
+                node.addresses, node.membership);
         node.whole.countDown();
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
                 + (PeerAddresses.isLoopbackOnly(config.host()) ? " (loopback only; HOST=0.0.0.0 and MY_ADDRESS in .env expose it)" : "")
@@ -394,283 +397,20 @@ public final class PeerNode implements AutoCloseable {
 
     // --- the messages -------------------------------------------------------------------------
 
-    /** Every message from every connection, in or out, comes through here, parsed once. */
+    /** Every message from every connection, in or out: the inbox reads it and does what its type asks. */
     void receive(String text, Neighbour from) {
-        try {
-            from.paceMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();   // the node is stopping
-            return;
-        }
-        String seenId = seenMessages.idOf(text);
-        if (seenId != null) {
-            try {
-                from.paceTransaction();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            counts.received("TRANSACTION");
-            events.publish("in", "TRANSACTION", from.peer, seenId);
-            alreadyHave(seenId, from);
-            return;
-        }
-        JsonObject message;
-        try {
-            JsonElement parsed = JsonParser.parseString(text);
-            if (!parsed.isJsonObject()) {
-                throw new JsonParseException("not an object");
-            }
-            message = parsed.getAsJsonObject();
-        } catch (JsonParseException e) {
-            invalid(from, "ignored a message from " + from + ": expected a JSON object, got " + abbreviate(text));
-            return;
-        }
-        JsonElement type = message.get("type");
-        JsonElement data = message.has("data") ? message.get("data") : JsonNull.INSTANCE;
-        String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
-        counts.received(typeName);
-        if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its id is known
-            events.publish("in", PeerNode.abbreviate(typeName), from.peer, null);
-        }
-        switch (typeName) {
-            case "HANDSHAKE" -> {
-                if (!data.isJsonArray()) {
-                    invalid(from, "ignored a HANDSHAKE from " + from + ": data must be an array of addresses, got "
-                            + abbreviate(data.toString()));
-                    return;
-                }
-                receiveHandshake(data.getAsJsonArray(), from);
-            }
-            case "TRANSACTION" -> {
-                if (!data.isJsonObject()) {
-                    invalid(from, "ignored a TRANSACTION from " + from + ": data must be an object, got "
-                            + abbreviate(String.valueOf(data)));
-                    return;
-                }
-                try {
-                    receiveTransaction(data.getAsJsonObject(), text, from);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();   // the node is stopping
-                }
-            }
-            case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> {
-                from.showedItSpeaksWirelab();
-                catchUp.receive(from, typeName, data);
-            }
-            case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(typeName, data, from);
-            // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
-            default -> from.log(INFO, "ignored a message from " + from + ": unknown type " + abbreviate(typeName)
-                    + " (this node speaks HANDSHAKE, TRANSACTION, IHAVE, GRAFT, PRUNE and the SYNC messages of catch-up)");
-        }
+        inbox.receive(text, from);
     }
 
-    /**
-     * A message this node cannot use: logged within the source's quota, and counted against its
-     * budget of invalid messages. Past that budget the peer is hung up on with 1008 (policy
-     * violation) and its address backed off; the budget outlives the connection, so
-     * reconnecting does not renew it.
-     */
-    void invalid(Neighbour from, String line) {
-        from.log(WARNING, line);
-        counts.refused("invalid message");
-        from.source.refused("invalid message");
-        if (!from.source.invalid.tryTake(1)) {
-            counts.refused("hung up: too many invalid messages");
-            from.log(WARNING, "hung up on " + from + ": more than " + Strangers.INVALID_BURST + " invalid messages");
-            from.close(POLICY_VIOLATION, "too many invalid messages");
-            if (from.address() != null) {
-                membership.backOff(from.address());
-            }
-        }
-    }
-
-    /**
-     * A HANDSHAKE teaches addresses. The first one on a connection a peer opened also makes the
-     * peer a neighbour, if we have room; a node of ours that dialed us is answered with our own
-     * HANDSHAKE (so it learns our neighbours too, even when we refuse it) and a SYNC, which
-     * starts catch-up.
-     */
-    private void receiveHandshake(JsonArray data, Neighbour from) {
-        from.log(INFO, "HANDSHAKE from " + from + ": " + abbreviate(data.toString()));
-        if (from.direction == Neighbour.Direction.INCOMING && !from.isNeighbour()) {
-            if (!membership.handshook(from)) {
-                log.log(INFO, "refused " + from + " as a neighbour: already " + config.maxIncomingPeers()
-                        + " incoming (MAX_INCOMING_PEERS)");
-                if (from.speaksWirelab()) {   // it learns where else to go
-                    from.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(membership.peerExchangeData())));
-                }
-                from.close(Membership.TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers()
-                        + " incoming neighbours, its limit; try another");
-                return;
-            }
-            if (from.speaksWirelab()) {
-                from.mayAnswerHandshake();
-                from.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(membership.peerExchangeData())));
-                catchUp.start(from);
-            } else if (!data.isEmpty() && data.get(data.size() - 1).isJsonPrimitive()) {
-                // A curriculum node hears only on connections dialed to it, so we dial back the
-                // address it names for itself (the last in its HANDSHAKE), even at MAX_PEERS.
-                String itself = usableAddress(data.get(data.size() - 1).getAsString(), from);
-                if (itself != null) {
-                    membership.dialBack(itself);
-                }
-            }
-        } else if (from.direction == Neighbour.Direction.INCOMING && from.speaksWirelab() && from.mayAnswerHandshake()) {
-            // a node of ours whose address book ran dry asks again: it learns our neighbours
-            from.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(membership.peerExchangeData())));
-        }
-        int limit = config.maxAddressesPerHandshake();
-        if (data.size() > limit) {
-            from.log(WARNING, "HANDSHAKE from " + from + " lists " + data.size() + " addresses; taking the first " + limit);
-        }
-        List<String> learned = new ArrayList<>();
-        int overRate = 0;
-        for (int i = 0; i < Math.min(limit, data.size()); i++) {
-            JsonElement address = data.get(i);
-            if (!address.isJsonPrimitive() || !address.getAsJsonPrimitive().isString()) {
-                invalid(from, "ignored " + abbreviate(address.toString()) + " in a HANDSHAKE from " + from
-                        + ": expected a \"ws://host:port\" string");
-                continue;
-            }
-            String usable = usableAddress(address.getAsString(), from);
-            if (usable == null || membership.isKnown(usable)) {
-                continue;
-            }
-            // A stranger's addresses are dials we would make for it: at a bounded rate per source.
-            if (!from.source.addresses.tryTake(1)) {
-                overRate++;
-                continue;
-            }
-            learned.add(usable);
-        }
-        if (overRate > 0) {
-            counts.refused("addresses past the source's rate");
-            from.source.refused("addresses past the source's rate");
-            from.log(INFO, "HANDSHAKE from " + from + ": left " + overRate + " new addresses unlearned: more than "
-                    + Strangers.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Strangers.ADDRESSES_PER_SECOND) + " s");
-        }
-        membership.learned(learned);
-    }
-
-    /**
-     * The address in canonical form when this node may dial it; null (logged where it is wrong)
-     * when not. {@code from} is the neighbour that named it, or null for known-peers.json: the
-     * user's own list may name any port, a stranger's never one on the bad-ports list.
-     */
-    private String usableAddress(String rawAddress, Neighbour from) {
-        String learnedFrom = from == null ? "known-peers.json" : "HANDSHAKE from " + from;
-        String address = PeerAddresses.normalize(rawAddress);
-        String problem = address == null ? "expected ws://host:port"
-                : addresses.isOwn(address) ? null
-                : !addresses.isAllowed(address) ? "its host is not in ALLOWED_PEER_HOSTS " + addresses.allowedPeerHosts()
-                : from != null && PeerAddresses.isBadPort(address) ? "its port is on the bad-ports list (a port of another "
-                        + "protocol, such as SMTP's 25: dialing it would make this node a tool for port scans)"
-                : null;
-        if (problem == null) {
-            return address == null || addresses.isOwn(address) ? null : address;
-        }
-        String line = "will not dial " + abbreviate(rawAddress) + " from " + learnedFrom + ": " + problem;
-        if (from == null) {
-            log.log(WARNING, line);
-        } else {
-            counts.refused(problem.startsWith("its port") ? "address on a bad port" : "address not allowed");
-            from.log(WARNING, line);
-        }
-        return null;
-    }
-
-    /** IHAVE, GRAFT and PRUNE are for neighbours: a client that never said HANDSHAKE has no link to prune or graft. */
-    private void receiveTreeMessage(String type, JsonElement data, Neighbour from) {
-        if (!from.isNeighbour()) {
-            invalid(from, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
-            return;
-        }
-        from.showedItSpeaksWirelab();
-        switch (type) {
-            case "IHAVE" -> broadcast.receiveIHave(from, data);
-            case "GRAFT" -> broadcast.receiveGraft(from, data);
-            default -> broadcast.receivePrune(from);
-        }
-    }
-
-    /**
-     * Stores the transaction, then passes the message on, as it came ({@link BroadcastTree}).
-     * Gossip meets itself coming back: a node hears a transaction from more than one neighbour.
-     * So each transaction has an id ({@link TransactionId}: its own id field, else one every
-     * node derives alike from its content); a node stores and passes on only ids it has not
-     * stored, which stops the loop. The ids are read back from transactions.json, so a node that
-     * restarts still knows what it stored. The message goes on unchanged, byte for byte: a
-     * curriculum node compares transactions by content, and would store a changed copy again.
-     */
-    private void receiveTransaction(JsonObject transaction, String messageText, Neighbour from) throws InterruptedException {
-        String id;
-        try {
-            id = TransactionId.of(transaction);
-        } catch (IllegalArgumentException e) {
-            invalid(from, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
-            return;
-        }
-        events.publish("in", "TRANSACTION", from.peer, id);
-        from.paceTransaction();
-        if (pool.contains(id)) {
-            seenMessages.remember(messageText, id);
-            alreadyHave(id, from);
-            return;
-        }
-        String json = gson.toJson(transaction);
-        String refusal = refusal(json);
-        if (refusal != null) {
-            counts.refused(refusal);
-            from.source.refused(refusal);
-            from.log(WARNING, "refused transaction " + abbreviate(id) + " from " + from + ": " + refusal);
-            return;
-        }
-        CompletableFuture<Void> onDisk = pool.add(id, json);
-        if (onDisk == null) {
-            seenMessages.remember(messageText, id);
-            alreadyHave(id, from);
-            return;
-        }
-        // This connection's next message is read while the pool writes this one, so a burst shares
-        // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
-        onDisk.thenRun(() -> {
-            from.source.accepted();
-            seenMessages.remember(messageText, id);
-            broadcast.stored(id);
-            List<Neighbour> neighbours = membership.neighbours();
-            broadcast.broadcast(id, messageText, from, neighbours);
-            log.log(INFO, "stored transaction " + id + " from " + from + "; passed it on to " + neighbours.size() + " neighbours");
-        }).exceptionally(failure -> {
-            log.log(WARNING, "could not store transaction " + id + " from " + from + ": " + failure.getMessage());
-            return null;
-        });
-    }
-
-    /** Why a new transaction cannot be stored, or null: too big for MAX_TRANSACTION_BYTES, or the pool at MAX_POOL_BYTES. */
-    private String refusal(String transactionJson) {
-        int bytes = OutgoingConnection.utf8Length(transactionJson);
-        if (bytes > config.limits().maxTransactionBytes()) {
-            return "larger than MAX_TRANSACTION_BYTES (" + config.limits().maxTransactionBytes() + ")";
-        }
-        if (pool.bytes() + bytes > config.limits().maxPoolBytes()) {
-            return "the pool is full (MAX_POOL_BYTES " + config.limits().maxPoolBytes() + ")";
-        }
-        return null;
-    }
-
-    private void alreadyHave(String id, Neighbour from) {
-        broadcast.duplicate(from, membership::neighbours);
-        from.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
-    }
-
-    private static String message(String type, JsonElement data) {
+    /** {"type": type, "data": data} as JSON text. */
+    static String message(String type, JsonElement data) {
         JsonObject message = new JsonObject();
         message.addProperty("type", type);
         message.add("data", data);
         return gson.toJson(message);
     }
 
+    /** Text a peer sent, cut to 200 characters for a log line or an answer. */
     static String abbreviate(String text) {
         return text.length() <= 200 ? text : text.substring(0, 200) + "... (" + text.length() + " chars)";
     }
