@@ -3,15 +3,12 @@ package wirelab.exchange;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -29,7 +25,6 @@ import java.util.concurrent.ExecutionException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 import wirelab.AtomicFile;
 import wirelab.Flags;
@@ -104,13 +99,7 @@ public final class ExchangeClient {
 
     private final Options options;
     private final long startedNanos = System.nanoTime();
-    /**
-     * Every packet we hold: the one with sequence s at index s - 1, written under bookLock (the
-     * streams arrive at once); resend threads hand their packet back to the run's thread instead.
-     */
-    private Packet[] bySequence = new Packet[1024];
-    private final ReentrantLock bookLock = new ReentrantLock();
-    private int highestSequence;
+    private final Book book;
     private final AtomicInteger receivedInStream = new AtomicInteger();   // distinct packets the streams brought
     private int streamsCompleted;
     private int streamsClosedUnread;
@@ -122,9 +111,12 @@ public final class ExchangeClient {
     private int recovered;
     private long streamEndedNanos;
     private final AtomicInteger retries = new AtomicInteger();
+    private final Resend resend;
 
     public ExchangeClient(Options options) {
         this.options = options;
+        this.book = new Book(options.maxPackets());
+        this.resend = new Resend(options, retries);
     }
 
     /** Streams, recovers every gap, writes the output. Throws when the output would be incomplete. */
@@ -133,8 +125,9 @@ public final class ExchangeClient {
         streamAllPackets();
         streamEndedNanos = System.nanoTime();
         List<Integer> missingSequences = new ArrayList<>();
+        int highestSequence = book.highest();
         for (int sequence = 1; sequence <= highestSequence; sequence++) {
-            if (bySequence[sequence - 1] == null) {
+            if (book.get(sequence) == null) {
                 missingSequences.add(sequence);
             }
         }
@@ -160,7 +153,7 @@ public final class ExchangeClient {
 
     public ClientSummary summary() {
         long now = System.nanoTime();
-        return new ClientSummary(receivedInStream.get(), streamsCompleted, highestSequence, lastSeenIn, dropRate, missing, recovered,
+        return new ClientSummary(receivedInStream.get(), streamsCompleted, book.highest(), lastSeenIn, dropRate, missing, recovered,
                 retries.get(), (now - startedNanos) / 1_000_000, streamEndedNanos == 0 ? 0 : (now - streamEndedNanos) / 1_000_000);
     }
 
@@ -219,9 +212,9 @@ public final class ExchangeClient {
             throw firstFailure;
         }
         streamsCompleted = completed.size();
-        lastSeenIn = (int) completed.stream().filter(result -> result.highest() == highestSequence).count();
+        lastSeenIn = (int) completed.stream().filter(result -> result.highest() == book.highest()).count();
         long arrived = completed.stream().mapToLong(StreamResult::packets).sum();
-        dropRate = Math.max(0, 1 - (double) arrived / ((long) highestSequence * streamsCompleted));
+        dropRate = Math.max(0, 1 - (double) arrived / ((long) book.highest() * streamsCompleted));
     }
 
     /** Below this many packets in stream 1, the other streams are read whatever stream 1 showed. */
@@ -273,7 +266,7 @@ public final class ExchangeClient {
                 if (Trace.on()) {
                     Packet.trace(server, true, chunk, 0, whole);
                 }
-                receivedInStream.addAndGet(keep(chunk, whole, streamOffset));
+                receivedInStream.addAndGet(book.keep(chunk, whole, streamOffset));
                 for (int offset = 0; offset < whole; offset += Packet.SIZE) {
                     highest = Math.max(highest, Packet.sequenceAt(chunk, offset));
                 }
@@ -309,50 +302,6 @@ public final class ExchangeClient {
         }
     }
 
-    /**
-     * Adds the whole packets in {@code bytes[0..length)} and returns how many were new; an exact
-     * duplicate (from another stream, or twice in one) is not. Two different packets with one
-     * sequence are an error, and so is a sequence past --max-packets: sequences run 1..N with no
-     * holes in the book, so a larger one means a book we refuse to hold (or a hostile server).
-     * {@code streamOffset} is where the bytes stood in their stream, for error messages.
-     *
-     * <p>Five streams bring each packet five times. A packet we already hold is only compared
-     * with the bytes ({@link Packet#sameAs}), not decoded again, and the lock is taken once per
-     * read, not once per packet: for a book of a million packets this took the default run from
-     * 2.7 s to 1.1-1.5 s (make bench), against 0.9 s for one stream.
-     */
-    private int keep(byte[] bytes, int length, long streamOffset) throws ProtocolException {
-        int added = 0;
-        bookLock.lock();
-        try {
-            for (int offset = 0; offset < length; offset += Packet.SIZE) {
-                int sequence = Packet.sequenceAt(bytes, offset);
-                Packet earlier = sequence >= 1 && sequence <= bySequence.length ? bySequence[sequence - 1] : null;
-                if (earlier != null && earlier.sameAs(bytes, offset)) {
-                    continue;
-                }
-                Packet packet = Packet.decode(bytes, offset, streamOffset + offset);
-                if (earlier != null) {
-                    throw new ProtocolException("sequence " + sequence + " arrived twice with different contents: "
-                            + earlier + " and " + packet);
-                }
-                if (sequence > options.maxPackets()) {
-                    throw new ProtocolException("sequence " + sequence + " means a book of more than " + options.maxPackets()
-                            + " packets (--max-packets); refusing to hold it");
-                }
-                if (sequence > bySequence.length) {
-                    bySequence = Arrays.copyOf(bySequence, Math.max(sequence, Math.min(options.maxPackets(), 2 * bySequence.length)));
-                }
-                bySequence[sequence - 1] = packet;
-                highestSequence = Math.max(highestSequence, sequence);
-                added++;
-            }
-            return added;
-        } finally {
-            bookLock.unlock();
-        }
-    }
-
     // --- 2. the gaps, all at once -----------------------------------------------------------
 
     /**
@@ -373,7 +322,7 @@ public final class ExchangeClient {
                 answers.put(sequence, threads.submit(() -> {
                     permits.acquireUninterruptibly();
                     try {
-                        return recoverOne(sequence);
+                        return resend.recover(sequence);
                     } finally {
                         permits.release();
                     }
@@ -383,7 +332,7 @@ public final class ExchangeClient {
         for (Map.Entry<Integer, Future<Packet>> answer : answers.entrySet()) {
             Future<Packet> future = answer.getValue();
             if (future.state() == Future.State.SUCCESS) {
-                keep(future.resultNow().encode(), Packet.SIZE, 0);
+                book.keep(future.resultNow().encode(), Packet.SIZE, 0);
                 recovered++;
             } else {
                 failures.put(answer.getKey(), future.exceptionNow().getMessage());
@@ -392,91 +341,21 @@ public final class ExchangeClient {
         return failures;
     }
 
-    /** One sequence, with bounded retries and backoff; the exception says why the last attempt failed. */
-    private Packet recoverOne(int sequence) throws IOException {
-        String lastReason = null;
-        for (int attempt = 0; attempt <= options.retries(); attempt++) {
-            if (attempt > 0) {
-                retries.incrementAndGet();
-                backOff(attempt);
-            }
-            try {
-                Packet packet = requestResend(sequence);
-                log.log(INFO, "recovered sequence " + sequence);
-                return packet;
-            } catch (IOException e) {
-                lastReason = e.getMessage() == null ? e.toString() : e.getMessage();
-                log.log(WARNING, "resend of sequence " + sequence + ", attempt " + (attempt + 1) + " of "
-                        + (options.retries() + 1) + ": " + lastReason);
-            }
-        }
-        throw new IOException(lastReason + ", after " + (options.retries() + 1) + " attempts");
-    }
-
-    /** One call type 2 request on its own connection; the answer must be the sequence asked for. */
-    private Packet requestResend(int sequence) throws IOException {
-        long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
-        try (Socket socket = connect(deadline)) {
-            socket.getOutputStream().write(Packet.Request.resendPacket(sequence).encode());
-            String server = options.host() + ":" + options.port() + " resend";
-            if (Trace.on()) {
-                Trace.sent(server, Packet.Request.resendPacket(sequence).hexByField(), Packet.Request.resendPacket(sequence).meaning());
-            }
-            byte[] bytes = new byte[Packet.SIZE];
-            int filled = 0;
-            while (filled < Packet.SIZE) {
-                int n = Sockets.readBefore(deadline, socket, socket.getInputStream(), bytes, filled, Packet.SIZE - filled,
-                        "resend of sequence " + sequence);
-                if (n < 0) {
-                    throw new EOFException("server closed after " + filled + " of the " + Packet.SIZE
-                            + " bytes of the resent packet");
-                }
-                filled += n;
-            }
-            if (Trace.on()) {
-                Packet.trace(server, true, bytes, 0, Packet.SIZE);
-            }
-            Packet packet = Packet.decode(bytes);
-            if (packet.sequence() != sequence) {
-                throw new ProtocolException("asked for sequence " + sequence + ", got sequence " + packet.sequence());
-            }
-            return packet;
-        }   // the original server never closes after a resend: we do
-    }
-
-    /** 100 ms, 200, 400, 800, then 1 s for every later attempt (a shift past 5 would only overflow, at 58). */
+    /** 100 ms, 200, 400, 800, then 1 s for every later attempt (see {@link Resend#backoffMs}). */
     static long backoffMs(int attempt) {
-        return attempt >= 5 ? 1_000 : Math.min(1_000, 50L << attempt);
+        return Resend.backoffMs(attempt);
     }
-
-    private static void backOff(int attempt) {
-        long base = backoffMs(attempt);
-        try {
-            Thread.sleep(base + ThreadLocalRandom.current().nextLong(base / 2 + 1));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    // --- the socket, with a deadline for the whole request -----------------------------------
 
     private Socket connect(long deadline) throws IOException {
-        Socket socket = new Socket();
-        try {
-            socket.connect(new InetSocketAddress(options.host(), options.port()), Sockets.remainingMs(deadline, "connect"));
-            return socket;
-        } catch (IOException e) {
-            socket.close();
-            throw new IOException("cannot connect to " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
-        }
+        return Resend.connect(options.host(), options.port(), deadline);
     }
 
     // --- 3. the output ----------------------------------------------------------------------
 
     /** Writes sequences 1..highest as a JSON array, atomically ({@link BookFile}). */
     private void writeOutput() throws IOException {
-        BookFile.write(options.out(), bySequence, highestSequence);
-        log.log(INFO, "wrote " + highestSequence + " packets to " + options.out());
+        book.writeTo(options.out());
+        log.log(INFO, "wrote " + book.highest() + " packets to " + options.out());
     }
 
     private static String firstFew(List<Integer> sequences) {
