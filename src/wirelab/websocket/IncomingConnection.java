@@ -3,6 +3,8 @@ package wirelab.websocket;
 import static java.lang.System.Logger.Level.INFO;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.FilterInputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -233,5 +235,34 @@ public final class IncomingConnection {
     @Override
     public String toString() {
         return peer;
+    }
+
+    /** The connection's input as the server reads frames from it: each read counts as hearing from the peer. */
+    InputStream heardFromEachRead(InputStream in) {
+        return new HeardFrom(in, this);
+    }
+
+    /** The connection's input, telling it each time bytes arrive: the silence that pings measure. */
+    private static final class HeardFrom extends FilterInputStream {
+        private final IncomingConnection connection;
+
+        HeardFrom(InputStream in, IncomingConnection connection) {
+            super(in);
+            this.connection = connection;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            connection.heardFrom();
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            connection.heardFrom();
+            return n;
+        }
     }
 }

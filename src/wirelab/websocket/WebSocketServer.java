@@ -8,7 +8,6 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,10 +16,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -318,7 +313,7 @@ public final class WebSocketServer implements AutoCloseable {
                 handshaking.remove(socket);
                 try {
                     listener.onOpen(connection);
-                    readMessages(connection, new DataInputStream(new HeardFrom(in, connection)));
+                    readMessages(connection, new DataInputStream(connection.heardFromEachRead(in)));
                 } finally {
                     connections.remove(connection);
                 }
@@ -399,7 +394,7 @@ public final class WebSocketServer implements AutoCloseable {
             log.log(DEBUG, connection + ": ignored a binary message of " + payload.length + " bytes");
             return;
         }
-        String text = decodeUtf8(payload, "text message");
+        String text = WebSocketFrame.utf8(payload, "text message");
         try {
             listener.onText(connection, text);
         } catch (RuntimeException e) {
@@ -420,62 +415,10 @@ public final class WebSocketServer implements AutoCloseable {
             if (!WebSocketFrame.isValidCloseCode(code)) {
                 throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR, "close code " + code + " may not be sent");
             }
-            reason = decodeUtf8(Arrays.copyOfRange(payload, 2, payload.length), "close reason");
+            reason = WebSocketFrame.utf8(Arrays.copyOfRange(payload, 2, payload.length), "close reason");
         }
         connection.answerClose(payload.length >= 2 ? Arrays.copyOf(payload, 2) : new byte[0]);
         connection.reportClosed(code, reason);
-    }
-
-    private static String decodeUtf8(byte[] bytes, String what) throws WebSocketFrame.ProtocolViolation {
-        if (isAscii(bytes)) {   // most messages here are JSON in ASCII: every byte is its own character
-            return new String(bytes, StandardCharsets.ISO_8859_1);
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.INVALID_FRAME_PAYLOAD_DATA, what + " is not valid UTF-8");
-        }
-    }
-
-    /**
-     * A speed-up measured against Node's ws echo server: a strict decoder made per message was
-     * a tenth of the server's CPU for 30-byte messages. ASCII is valid UTF-8 byte for byte, so
-     * such a message skips the decoder.
-     */
-    private static boolean isAscii(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b < 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The connection's input, telling it each time bytes arrive: the silence that pings measure. */
-    private static final class HeardFrom extends FilterInputStream {
-        private final IncomingConnection connection;
-
-        HeardFrom(InputStream in, IncomingConnection connection) {
-            super(in);
-            this.connection = connection;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            connection.heardFrom();
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            int n = super.read(buffer, offset, length);
-            connection.heardFrom();
-            return n;
-        }
     }
 
     private static String describe(IOException e) {
