@@ -29,44 +29,19 @@ JAVAC := $(JDK)/bin/javac
 JAR_TOOL := $(JDK)/bin/jar
 
 # How every run target and script starts the JVM, stated here once; scripts/common.sh reads
-# the list from build/java-flags.
-#   -XX:+UseSerialGC -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30
-#       a small server: one collector thread, a heap that starts small, grows as far as the
-#       load needs (512 MB at most, never a quarter of the machine) and gives memory back
-#       after a full collection. Under 10,000 concurrent clients the default collector's heap
-#       grew to 1.2-1.5 GB resident for 19 MB of live data (make bench: where the memory goes).
-#   -XX:UserThreadWaitAttemptsAtExit=0 (JDK 22+)
-#       at exit HotSpot waits up to 300 ms for threads still in native code: here, the JDK's
-#       poller thread that parks virtual threads on sockets, which never leaves epoll_wait.
-#       Those threads cannot touch the VM once it exits, so there is nothing to wait for.
+# the list from build/java-flags. Why each flag is there, with the figures behind it:
+# test/wirelab/bench/README.md ("Why each JVM flag is there").
+#   -XX:+UseSerialGC -Xms8m -Xmx512m -XX:Min/MaxHeapFreeRatio  a small heap that grows as the load needs, and shrinks back
+#   -XX:UserThreadWaitAttemptsAtExit=0 (JDK 22+)              no 300 ms wait at exit for the socket poller thread
 RUN_FLAGS := -XX:+UseSerialGC -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 \
              -Djava.util.logging.config.file=$(abspath src/logging.properties)
 ifneq ($(filter-out 21,$(JDK_MAJOR)),)
   RUN_FLAGS += -XX:UserThreadWaitAttemptsAtExit=0
 endif
 # And for one entry point alone, NAME_FLAGS (scripts read them from build/java-flags-NAME):
-#   -XX:TieredStopAtLevel=1 (the client, add-transaction, the node)
-#       compile with C1 only, never C2. The client and add-transaction end before C2's work
-#       pays back, and ten nodes on a 2-core machine spent more CPU compiling the same code ten
-#       times over than running it: 200 transactions through make network N=10 took 2.6 s and
-#       5.5 s of CPU with C2, 2.0 s and 4.0 s with C1 only; 3,000 took 8.6 s and 6.0 s. The
-#       server keeps C2: under 10,000 clients its C1 code allocated more (no escape analysis)
-#       and peaked at 220-230 MB resident against 160-185 MB.
-#   -XX:CompileThresholdScaling=0.1 (the node)
-#       compile a method after a tenth of the usual calls. A C1 compile is cheap, and a node's
-#       first burst of gossip otherwise runs in the interpreter: 200 transactions as above took
-#       3.1 s of CPU instead of 3.9 s. The client ran slower with it (it compiles code it runs
-#       only a few times), so only the node has it.
-#   -Djdk.virtualThreadScheduler.parallelism=1 (the node)
-#       run the node's virtual threads on one carrier thread, as Node runs its one event loop.
-#       A node's work per message is small and mostly system calls; with a carrier per core
-#       the two carriers kept waking each other (futex, a context switch each), which on this
-#       virtual machine cost more than the second core gave. 200 transactions as above: 1.4 s
-#       -> 0.8 s; 1,000: 2.7 s -> 1.7 s; a WebSocket echo server under a Node ws client went
-#       from 0.75x to 1.0x ws's own. The exchange server's figures did not move either way, so
-#       it keeps the default. JDK 24+ only: before JEP 491 a virtual thread that blocks inside
-#       a synchronized block (catch-up steps, and code inside the JDK) holds on to its carrier,
-#       and with just one carrier that would stall the whole node.
+#   -XX:TieredStopAtLevel=1 (client, add-transaction, node)   C1 only: short commands and ten nodes never repay C2
+#   -XX:CompileThresholdScaling=0.1 (node)                    compile sooner: a node's first burst leaves the interpreter
+#   -Djdk.virtualThreadScheduler.parallelism=1 (node, JDK 24+) one carrier thread, as Node's one event loop
 ExchangeServer_FLAGS :=
 ExchangeClient_FLAGS := -XX:TieredStopAtLevel=1
 AddTransaction_FLAGS := -XX:TieredStopAtLevel=1
