@@ -70,6 +70,11 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
                     messagesPerSecond, transactionsPerSecond);
         }
 
+        public Limits withMessagesPerSecond(int messagesPerSecond) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
+                    messagesPerSecond, transactionsPerSecond);
+        }
+
         public Limits withTransactionsPerSecond(int transactionsPerSecond) {
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
                     messagesPerSecond, transactionsPerSecond);

@@ -275,6 +275,36 @@ class StrangersTest {
         awaitTrue(() -> node.transactionCount() == 1, "an honest transaction is stored");
     }
 
+    @Test
+    void aFloodingPeerIsReadAtItsRateWhileAnHonestTransactionCrossesTheMeshAtOnce() throws Exception {
+        NodeConfig.Limits slow = NodeConfig.Limits.defaults(1_000).withMessagesPerSecond(100);   // a burst of 1,000
+        PeerNode a = start(NodeConfig.of(folder("a"), freePort(), List.of()).withLimits(slow));
+        PeerNode b = start(NodeConfig.of(folder("b"), freePort(), List.of(a.address())));
+        awaitTrue(() -> b.connectedAddresses().contains(a.address()) && a.incomingAddresses().size() == 1, "b joined a");
+        try (RawWebSocket flooder = RawWebSocket.open(a.port())) {
+            Thread flood = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 0; i < 20_000; i++) {
+                        flooder.sendText("{\"type\":\"FLOOD\",\"data\":" + i + "}");
+                    }
+                } catch (IOException e) {
+                    // the test is over and closed the socket
+                }
+            });
+            Thread.sleep(500);   // the flood is under way, past its burst
+            long started = System.nanoTime();
+            try (RawWebSocket honest = RawWebSocket.open(a.port())) {
+                honest.sendText("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"honest\"}}");
+            }
+            awaitTrue(() -> b.transactionCount() == 1, "the honest transaction reached b");
+            double seconds = (System.nanoTime() - started) / 1e9 + 0.5;
+            assertTrue(seconds < 3.5, "it took " + seconds + " s");
+            long flooded = a.messagesReceived().getOrDefault("OTHER", 0L);
+            assertTrue(flooded <= 1_000 + 100 * (seconds + 1), flooded + " flood messages read in " + seconds + " s");
+            flood.interrupt();
+        }
+    }
+
     // --- helpers ----------------------------------------------------------------------------
 
     private PeerNode start(NodeConfig config) throws IOException {
