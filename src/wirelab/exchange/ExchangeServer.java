@@ -254,7 +254,8 @@ public final class ExchangeServer implements AutoCloseable {
             }
             out.write(chunk, 0, filled);
         } catch (IOException e) {
-            log.log(WARNING, client + " went away during the stream, after " + (sent - filled / Packet.SIZE) + " of "
+            // INFO, not WARNING: our own client closes the streams it no longer needs (see ExchangeClient)
+            log.log(INFO, client + " went away during the stream, after " + (sent - filled / Packet.SIZE) + " of "
                     + (bookSize - dropped) + " packets were written: " + e.getMessage());
             return;
         }
