@@ -66,7 +66,8 @@ final class WebSocketBench {
         try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        java.nio.file.Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS=2000\n");
+        java.nio.file.Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS=2000\n"
+                + "MAX_CONNECTIONS_PER_SOURCE=2000\n");   // all from loopback: the memory is measured, not the cap per source
         Process node = new ProcessBuilder("scripts/run-node.sh", folder.toString()).redirectErrorStream(true)
                 .redirectOutput(folder.resolve("node.log").toFile()).start();
         List<Socket> held = new ArrayList<>();
