@@ -169,13 +169,15 @@ final class CatchUp {
             return;
         }
         int sent = 0;
-        for (String id : wanted) {
-            String transaction = session.offered.remove(id) ? pool.transactionJson(id) : null;
-            if (transaction != null) {
-                if (!sendTransaction(neighbour, transaction)) {
-                    break;
+        try (TransactionPool.Reader reader = pool.reader()) {
+            for (String id : wanted) {
+                String transaction = session.offered.remove(id) ? reader.transactionJson(id) : null;
+                if (transaction != null) {
+                    if (!sendTransaction(neighbour, transaction)) {
+                        break;
+                    }
+                    sent++;
                 }
-                sent++;
             }
         }
         if (sent < wanted.size()) {
@@ -242,15 +244,17 @@ final class CatchUp {
             }
         }
         int sent = 0;
-        sending:
-        for (int bucket : listed) {
-            for (String id : pool.idsInBucket(bucket)) {
-                if (!theirs.contains(id)) {
-                    String transaction = pool.transactionJson(id);
-                    if (transaction != null && !sendTransaction(neighbour, transaction)) {
-                        break sending;
+        try (TransactionPool.Reader reader = pool.reader()) {
+            sending:
+            for (int bucket : listed) {
+                for (String id : pool.idsInBucket(bucket)) {
+                    if (!theirs.contains(id)) {
+                        String transaction = reader.transactionJson(id);
+                        if (transaction != null && !sendTransaction(neighbour, transaction)) {
+                            break sending;
+                        }
+                        sent++;
                     }
-                    sent++;
                 }
             }
         }

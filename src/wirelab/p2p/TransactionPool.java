@@ -2,28 +2,26 @@ package wirelab.p2p;
 
 import static java.lang.System.Logger.Level.WARNING;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import wirelab.AtomicFile;
@@ -51,7 +49,13 @@ import wirelab.AtomicFile;
  *     does it; whatever arrived while it wrote goes in its next append (one write, one fsync).
  * </ul>
  *
- * What a crash can leave: an append cut short, so the file ends in a line that is half a
+ * The heap holds what the node needs to find and serve transactions, not their text: each
+ * stored id with where its line stands in the file (offset and length), the ids' digest, and
+ * the text of those added but not yet on disk (at most {@link #MAX_UNWRITTEN}). A transaction
+ * that catch-up, a GRAFT or the live view asks for is read back from the file. Start-up reads
+ * the file as a stream, a line at a time ({@link PoolFile}).
+ *
+ * <p>What a crash can leave: an append cut short, so the file ends in a line that is half a
  * transaction and has no closing bracket. Every line before it was fsynced whole. On start,
  * {@link #load} keeps every whole line, drops the cut one (it was never reported as stored),
  * and writes the file back whole through {@link AtomicFile}, so the node starts from valid JSON.
@@ -65,8 +69,7 @@ final class TransactionPool {
 
     private static final System.Logger log = System.getLogger("peer-node");
     static final int BUCKETS = 256;
-    private static final String EMPTY_FILE = "[\n]\n";
-    private static final String CLOSING = "\n]\n";
+    private static final String CLOSING = PoolFile.CLOSING;
 
     private final Path file;
     private final ReentrantLock poolLock = new ReentrantLock();   // guards everything below but the file
@@ -79,7 +82,11 @@ final class TransactionPool {
     private boolean closed;
     private Thread writer;   // the only thread that touches the file after load
     private final List<String> ids = new ArrayList<>();           // in the order added: the file's order
-    private final Map<String, String> transactionById = new HashMap<>();   // each as one line of JSON
+    /** Where a stored transaction's line stands in the file. */
+    private record Line(long offset, int length) {
+    }
+    private final Map<String, Line> lineById = new HashMap<>();               // the first storedCount ids
+    private final Map<String, String> unwrittenById = new HashMap<>();        // the rest: their text, until on disk
     private final List<Set<String>> idsByBucket = new ArrayList<>();
     private final long[] bucketDigests = new long[BUCKETS];
     private int storedCount;   // the first storedCount ids are on disk
@@ -95,76 +102,34 @@ final class TransactionPool {
 
     /** The pool in {@code file}, repaired if a crash cut its last append short; an empty one when there is no file. */
     static TransactionPool load(Path file) throws IOException {
+        PoolFile.prepare(file);
         TransactionPool pool = new TransactionPool(file);
-        AtomicFile.removeStaleTemps(file);   // what a node killed mid-rewrite left beside it
-        String text = Files.exists(file) ? Files.readString(file) : "";
-        List<JsonObject> transactions = parseOrRepair(file, text);
-        int duplicates = 0;
-        for (JsonObject transaction : transactions) {
-            String json = transaction.toString();
-            String id;
-            try {
-                id = TransactionId.of(transaction);
-            } catch (IllegalArgumentException e) {
-                log.log(WARNING, file + ": dropped a transaction with no usable id (" + e.getMessage() + ")");
-                continue;
-            }
-            if (pool.transactionById.containsKey(id)) {   // written by hand, or by an older version: kept once
-                duplicates++;
-                continue;
-            }
-            pool.remember(id, json);
+        PoolFile.Scan scan = PoolFile.scan(file, null, pool::keepStored);
+        if (scan.cut() && PoolFile.isSmallJson(file)) {
+            PoolFile.rewriteOneALine(file);   // not cut by a crash after all: a whole array, laid out by hand
+            pool = new TransactionPool(file);
+            scan = PoolFile.scan(file, null, pool::keepStored);
         }
-        if (duplicates > 0) {
-            log.log(WARNING, file + ": " + duplicates + " transactions repeated an id already in the file; kept the first of each");
+        if (!scan.canonical()) {   // new, repaired, with duplicates, or written by hand: written back canonical
+            TransactionPool again = new TransactionPool(file);
+            PoolFile.Scan[] written = new PoolFile.Scan[1];
+            AtomicFile.write(file, out -> written[0] = PoolFile.scan(file, out, again::keepStored));
+            pool = again;
+            scan = written[0];
         }
+        pool.fileLength = scan.fileLength();
         pool.storedCount = pool.ids.size();
-        byte[] canonical = pool.fileText().getBytes(StandardCharsets.UTF_8);
-        if (!new String(canonical, StandardCharsets.UTF_8).equals(text)) {   // new, repaired, or written by hand
-            AtomicFile.write(file, out -> out.write(canonical));
-        }
-        pool.fileLength = canonical.length;
         pool.writer = Thread.ofVirtual().name("pool-writer").start(pool::writeLoop);
         return pool;
     }
 
-    private static List<JsonObject> parseOrRepair(Path file, String text) throws IOException {
-        List<JsonObject> transactions = new ArrayList<>();
-        if (text.isBlank()) {
-            return transactions;
+    /** A line read at start: kept, unless its id is already held (false). */
+    private boolean keepStored(String id, long offset, int length) {
+        if (lineById.containsKey(id)) {
+            return false;
         }
-        try {
-            JsonElement parsed = JsonParser.parseString(text);
-            if (!parsed.isJsonArray()) {
-                throw new IOException(file + " must hold a JSON array of transactions");
-            }
-            for (JsonElement element : parsed.getAsJsonArray()) {
-                if (element.isJsonObject()) {
-                    transactions.add(element.getAsJsonObject());
-                }
-            }
-            return transactions;
-        } catch (JsonParseException e) {
-            // a cut-short append: keep the whole lines, drop the rest
-        }
-        String[] lines = text.split("\n", -1);
-        if (!lines[0].equals("[")) {
-            throw new IOException(file + " is not valid JSON, and not a pool this node wrote (its first line is not '['); "
-                    + "move it away to start with an empty pool");
-        }
-        int kept = 1;
-        for (; kept < lines.length; kept++) {
-            String line = lines[kept].endsWith(",") ? lines[kept].substring(0, lines[kept].length() - 1) : lines[kept];
-            try {
-                transactions.add(JsonParser.parseString(line).getAsJsonObject());
-            } catch (RuntimeException e) {
-                break;
-            }
-        }
-        int droppedChars = String.join("\n", Arrays.copyOfRange(lines, kept, lines.length)).length();
-        log.log(WARNING, file + " ended in an append cut short by a crash: kept " + transactions.size()
-                + " whole transactions, dropped the unfinished rest (" + droppedChars + " characters)");
-        return transactions;
+        rememberStored(id, new Line(offset, length));
+        return true;
     }
 
     /**
@@ -183,7 +148,7 @@ final class TransactionPool {
                 if (closed) {
                     return CompletableFuture.failedFuture(new IllegalStateException("the pool is closed; " + id + " was not stored"));
                 }
-                if (transactionById.containsKey(id)) {
+                if (lineById.containsKey(id) || unwrittenById.containsKey(id)) {
                     return null;
                 }
                 if (ids.size() - storedCount < MAX_UNWRITTEN) {
@@ -222,15 +187,21 @@ final class TransactionPool {
                     return;   // closed, and nothing is left to write
                 }
                 batch = List.copyOf(ids.subList(storedCount, ids.size()));
-                batch.forEach(id -> texts.add(transactionById.get(id)));
+                batch.forEach(id -> texts.add(unwrittenById.get(id)));
             } finally {
                 poolLock.unlock();
             }
             try {
-                append(texts);
+                long offset = append(texts);
                 List<CompletableFuture<Void>> done = new ArrayList<>();
                 poolLock.lock();
                 try {
+                    for (int i = 0; i < batch.size(); i++) {   // on disk now: the text leaves the heap
+                        int length = OutgoingConnection.utf8Length(texts.get(i));
+                        lineById.put(batch.get(i), new Line(offset, length));
+                        unwrittenById.remove(batch.get(i));
+                        offset += length + 2;
+                    }
                     storedCount += batch.size();
                     batch.forEach(id -> done.add(onDiskById.remove(id)));
                     written.signalAll();
@@ -276,10 +247,11 @@ final class TransactionPool {
 
     /**
      * Writes the batch where the closing bracket stood, the bracket after it, then forces it to
-     * disk. If that fails half-way (a full disk), the file is cut back to where it was and the
-     * bracket written again, so the next append starts from a valid file.
+     * disk; returns where the batch's first line starts. If that fails half-way (a full disk),
+     * the file is cut back to where it was and the bracket written again, so the next append
+     * starts from a valid file.
      */
-    private void append(List<String> batch) throws IOException {   // on the writer thread only
+    private long append(List<String> batch) throws IOException {   // on the writer thread only
         boolean wasEmpty = storedCount == 0;
         String text = (wasEmpty ? "" : ",\n") + String.join(",\n", batch) + CLOSING;
         ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
@@ -292,6 +264,7 @@ final class TransactionPool {
                 }
                 channel.force(false);   // fdatasync: the data, and the new length with it
                 fileLength = start + bytes.limit();
+                return start + (wasEmpty ? 0 : 2);
             } catch (IOException e) {
                 channel.truncate(start);
                 channel.write(ByteBuffer.wrap(closing.getBytes(StandardCharsets.UTF_8)), start);
@@ -301,10 +274,21 @@ final class TransactionPool {
         }
     }
 
+    /** An id added and not yet on disk: its text is held until the writer has appended it. */
     private void remember(String id, String transactionJson) {
+        unwrittenById.put(id, transactionJson);
+        addId(id, OutgoingConnection.utf8Length(transactionJson));
+    }
+
+    /** An id read from the file at start: where its line is. */
+    private void rememberStored(String id, Line line) {
+        lineById.put(id, line);
+        addId(id, line.length());
+    }
+
+    private void addId(String id, int length) {
         ids.add(id);
-        bytes += OutgoingConnection.utf8Length(transactionJson) + 2;   // and ",\n"
-        transactionById.put(id, transactionJson);
+        bytes += length + 2;   // and ",\n"
         byte[] hash = TransactionId.sha256(id);
         int bucket = hash[0] & 0xFF;
         idsByBucket.get(bucket).add(id);
@@ -313,16 +297,11 @@ final class TransactionPool {
 
     /** Undoes remember() but for {@code ids}, which the caller cuts as one block (removing ids one by one costs the pool's size each). */
     private void forget(String id) {
-        bytes -= OutgoingConnection.utf8Length(transactionById.remove(id)) + 2;
+        bytes -= OutgoingConnection.utf8Length(unwrittenById.remove(id)) + 2;
         byte[] hash = TransactionId.sha256(id);
         int bucket = hash[0] & 0xFF;
         idsByBucket.get(bucket).remove(id);
         bucketDigests[bucket] ^= ByteBuffer.wrap(hash, 1, 8).getLong();   // XOR undoes itself
-    }
-
-    private String fileText() {
-        return ids.isEmpty() ? EMPTY_FILE
-                : "[\n" + String.join(",\n", ids.stream().map(transactionById::get).toList()) + CLOSING;
     }
 
     // --- what the node and catch-up ask --------------------------------------------------------
@@ -340,42 +319,95 @@ final class TransactionPool {
     boolean contains(String id) {
         poolLock.lock();
         try {
-            return transactionById.containsKey(id);
+            return lineById.containsKey(id) || unwrittenById.containsKey(id);
         } finally {
             poolLock.unlock();
         }
     }
 
-    /** The transaction's JSON text, or null when the pool does not hold it. */
+    /** The transaction's JSON text, or null when the pool does not hold it; a stored one is read from the file. */
     String transactionJson(String id) {
-        poolLock.lock();
-        try {
-            return transactionById.get(id);
-        } finally {
-            poolLock.unlock();
+        try (Reader reader = reader()) {
+            return reader.transactionJson(id);
         }
     }
 
-    /** The stored transactions, in the order they were stored. */
-    List<JsonObject> transactions() {
-        poolLock.lock();
-        try {
-            return ids.subList(0, storedCount).stream()
-                    .map(id -> JsonParser.parseString(transactionById.get(id)).getAsJsonObject()).toList();
-        } finally {
-            poolLock.unlock();
+    /** A reader for a loop that sends many transactions (catch-up): one open file for all of them. */
+    Reader reader() {
+        return new Reader();
+    }
+
+    /** Reads stored transactions back through one file channel, opened at the first read. */
+    final class Reader implements AutoCloseable {
+        private FileChannel channel;
+
+        /** As {@link TransactionPool#transactionJson}: null when the pool does not hold it, or it cannot be read. */
+        String transactionJson(String id) {
+            Line line;
+            poolLock.lock();
+            try {
+                String unwritten = unwrittenById.get(id);
+                if (unwritten != null) {
+                    return unwritten;
+                }
+                line = lineById.get(id);
+            } finally {
+                poolLock.unlock();
+            }
+            if (line == null) {
+                return null;
+            }
+            try {
+                if (channel == null) {
+                    channel = FileChannel.open(file, StandardOpenOption.READ);
+                }
+                return read(channel, line);
+            } catch (IOException e) {
+                log.log(WARNING, "cannot read transaction " + id + " back from " + file + ": " + e.getMessage());
+                return null;
+            }
         }
+
+        @Override
+        public void close() {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    // a channel only read from: nothing was left unwritten
+                }
+            }
+        }
+    }
+
+    /** The stored transactions, in the order they were stored, read from the file. */
+    List<JsonObject> transactions() {
+        return lastTransactions(Integer.MAX_VALUE);
     }
 
     /** The last {@code n} stored transactions, newest last. */
     List<JsonObject> lastTransactions(int n) {
+        List<String> stored;
         poolLock.lock();
         try {
-            return ids.subList(Math.max(0, storedCount - n), storedCount).stream()
-                    .map(id -> JsonParser.parseString(transactionById.get(id)).getAsJsonObject()).toList();
+            stored = List.copyOf(ids.subList(Math.max(0, storedCount - n), storedCount));
         } finally {
             poolLock.unlock();
         }
+        try (Reader reader = reader()) {
+            return stored.stream().map(reader::transactionJson).filter(Objects::nonNull)   // null: it could not be read (logged)
+                    .map(json -> JsonParser.parseString(json).getAsJsonObject()).toList();
+        }
+    }
+
+    private static String read(FileChannel channel, Line line) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(line.length());
+        while (bytes.hasRemaining()) {
+            if (channel.read(bytes, line.offset() + bytes.position()) < 0) {
+                throw new EOFException("the file ends before the transaction at byte " + line.offset());
+            }
+        }
+        return new String(bytes.array(), StandardCharsets.UTF_8);
     }
 
     int count() {

@@ -215,6 +215,33 @@ class NodeProcessFaultTest {
         return ids;
     }
 
+    /**
+     * The pool's transactions stay in the file: the heap holds ids and where each line is. A
+     * node process that starts on a 100 MB pool reads it as a stream and stays small; it held
+     * 574 MB when every transaction's text lived in the heap.
+     */
+    @Test
+    void aNodeStartedOnAHundredMegabytePoolReadsItAsAStreamAndStaysSmall() throws Exception {
+        int port = PeerNodeTest.freePort();
+        Path folder = Files.createDirectories(dir.resolve("big-pool"));
+        Files.writeString(folder.resolve(".env"), "PORT=" + port + "\n");
+        String memo = "m".repeat(5_000);
+        try (var out = Files.newBufferedWriter(folder.resolve("transactions.json"))) {
+            out.write("[\n");
+            for (int i = 0; i < 20_000; i++) {
+                out.write((i == 0 ? "" : ",\n") + "{\"id\":\"big-" + i + "\",\"memo\":\"" + memo + "\"}");
+            }
+            out.write("\n]\n");
+        }
+        process = new ProcessBuilder("scripts/run-node.sh", folder.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("big-pool.log").toFile()).start();
+        PeerNodeTest.awaitTrue(() -> httpStatus("ws://localhost:" + port).contains("\"transactionCount\":20000"),
+                "the node is up with its 20,000 transactions");
+        long rssMb = residentMb(process.pid());
+        assertTrue(rssMb < 200, "the node holds " + rssMb + " MB resident for a 100 MB pool");
+        assertTrue(httpStatus("ws://localhost:" + port).contains("big-19999"), "the last transactions are read back from the file");
+    }
+
     private static String httpStatus(String address) {
         try (RawWebSocket raw = new RawWebSocket(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)))) {
             raw.writeAscii("GET /status HTTP/1.1\r\nHost: localhost\r\n\r\n");

@@ -27,6 +27,18 @@ class TransactionPoolTest {
 
     @Test
     @Timeout(30)
+    void aPoolPrettyPrintedByHandIsReadWholeNotTakenForACrash() throws Exception {
+        Path file = dir.resolve("transactions.json");
+        Files.writeString(file, "[\n  {\n    \"id\": \"x\",\n    \"amount\": 2\n  },\n  {\"id\": \"y\"}\n]\n");
+        TransactionPool pool = TransactionPool.load(file);
+        assertEquals(2, pool.count());
+        assertEquals("[\n{\"id\":\"x\",\"amount\":2},\n{\"id\":\"y\"}\n]\n", Files.readString(file));
+        assertEquals("{\"id\":\"x\",\"amount\":2}", pool.transactionJson("\"x\""), "read back from the file");
+        pool.close();
+    }
+
+    @Test
+    @Timeout(30)
     void aFileHoldingOneIdTwiceIsReadAsOneTransactionWrittenBackOnceAndCountedOnceInItsDigest() throws Exception {
         Path file = dir.resolve("transactions.json");
         Files.writeString(file, "[\n{\"id\":\"a\",\"amount\":1},\n{\"id\":\"b\"},\n{\"id\":\"a\",\"amount\":1}\n]\n");

@@ -1,0 +1,189 @@
+package wirelab.p2p;
+
+import static java.lang.System.Logger.Level.WARNING;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
+import wirelab.AtomicFile;
+
+/**
+ * How {@link TransactionPool} reads {@code transactions.json} at start: as a stream, a line at
+ * a time, in the layout the pool writes ("[", one transaction a line, each but the last ending
+ * in ",", then "]"), never the whole file at once. A line that does not parse is where a crash
+ * cut an append short: it and the rest are dropped (they were never reported stored). A file
+ * in another layout (a JSON array edited by hand, which is small) is first rewritten one
+ * transaction a line.
+ */
+final class PoolFile {
+
+    private static final System.Logger log = System.getLogger("peer-node");
+
+    static final String EMPTY_FILE = "[\n]\n";
+    static final String CLOSING = "\n]\n";
+    /** A hand-edited pool is small; one cut by a crash, of any size, is not valid JSON. */
+    private static final long HAND_WRITTEN_MAX_BYTES = 16 << 20;
+
+    /** Where each kept line goes: false when its id is already held, so it is not kept. */
+    interface Sink {
+        boolean keep(String id, long offset, int length);
+    }
+
+    /**
+     * What a scan found. {@code canonical}: every line whole, no id twice or unusable, every
+     * line as the pool would write it, so the file needs no rewriting. {@code cut}: a line did
+     * not parse. {@code fileLength}: the canonical file's length.
+     */
+    record Scan(boolean canonical, boolean cut, long fileLength) {
+    }
+
+    private PoolFile() {
+    }
+
+    /** Before the scan: stale temp files removed, a missing file made empty, a hand-written one laid out a line each. */
+    static void prepare(Path file) throws IOException {
+        AtomicFile.removeStaleTemps(file);   // what a node killed mid-rewrite left beside it
+        if (!Files.exists(file) || Files.size(file) == 0) {
+            AtomicFile.write(file, out -> out.write(EMPTY_FILE.getBytes(StandardCharsets.UTF_8)));
+        } else if (!firstLineIs(file, "[")) {
+            rewriteOneALine(file);
+        }
+    }
+
+    /**
+     * Reads the file a line at a time and hands each kept transaction's id, and where its line
+     * stands in the canonical file, to {@code sink}. With {@code out}, writes that canonical
+     * file there too (and then logs nothing: the first scan, without it, did).
+     */
+    static Scan scan(Path file, OutputStream out, Sink sink) throws IOException {
+        boolean first = out == null;
+        boolean canonical = true;
+        boolean closed = false;
+        boolean cut = false;
+        boolean lastHadComma = false;
+        int kept = 0;
+        int duplicates = 0;
+        long offset = 2;   // after "[\n"
+        write(out, "[\n");
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            in.readLine();   // "["
+            String line;
+            int lineNumber = 1;
+            while ((line = in.readLine()) != null) {
+                lineNumber++;
+                if (line.equals("]")) {
+                    closed = true;
+                    canonical &= !lastHadComma && in.readLine() == null;   // no comma before it, nothing after it
+                    break;
+                }
+                boolean comma = line.endsWith(",");
+                String text = comma ? line.substring(0, line.length() - 1) : line;
+                JsonObject transaction;
+                try {
+                    transaction = JsonParser.parseString(text).getAsJsonObject();
+                } catch (RuntimeException e) {
+                    if (first && !isSmallJson(file)) {
+                        log.log(WARNING, file + " ended in an append cut short by a crash: kept " + kept
+                                + " whole transactions, dropped line " + lineNumber + " and the rest");
+                    }
+                    cut = true;
+                    break;
+                }
+                String json = transaction.toString();
+                String id;
+                try {
+                    id = TransactionId.of(transaction);
+                } catch (IllegalArgumentException e) {
+                    if (first) {
+                        log.log(WARNING, file + ": dropped a transaction with no usable id (" + e.getMessage() + ")");
+                    }
+                    canonical = false;
+                    continue;
+                }
+                int length = OutgoingConnection.utf8Length(json);
+                long at = kept == 0 ? offset : offset + 2;
+                if (!sink.keep(id, at, length)) {   // written by hand, or by an older version: kept once
+                    duplicates++;
+                    canonical = false;
+                    continue;
+                }
+                canonical &= json.equals(text) && (kept == 0 || lastHadComma);
+                lastHadComma = comma;
+                if (kept > 0) {
+                    write(out, ",\n");
+                }
+                write(out, json);
+                offset = at + length;
+                kept++;
+            }
+        }
+        if (first && duplicates > 0) {
+            log.log(WARNING, file + ": " + duplicates + " transactions repeated an id already in the file; kept the first of each");
+        }
+        if (first && !closed && !cut) {
+            log.log(WARNING, file + " ended without its closing bracket (an append cut short by a crash): kept "
+                    + kept + " whole transactions");
+        }
+        write(out, kept == 0 ? "]\n" : CLOSING);
+        long fileLength = kept == 0 ? EMPTY_FILE.length() : offset + CLOSING.length();
+        return new Scan(canonical && closed && !cut, cut, fileLength);
+    }
+
+    /** True when the file is small enough to be hand-written and holds valid JSON. */
+    static boolean isSmallJson(Path file) throws IOException {
+        if (Files.size(file) > HAND_WRITTEN_MAX_BYTES) {
+            return false;
+        }
+        try {
+            JsonParser.parseString(Files.readString(file));
+            return true;
+        } catch (JsonParseException e) {
+            return false;
+        }
+    }
+
+    /** A JSON array of transactions written by hand, in any layout: rewritten one a line. */
+    static void rewriteOneALine(Path file) throws IOException {
+        JsonElement parsed;
+        try {
+            parsed = JsonParser.parseString(Files.readString(file));
+        } catch (JsonParseException e) {
+            throw new IOException(file + " is not valid JSON, and not a pool this node wrote (its first line is not '['); "
+                    + "move it away to start with an empty pool");
+        }
+        if (!parsed.isJsonArray()) {
+            throw new IOException(file + " must hold a JSON array of transactions");
+        }
+        List<String> lines = new ArrayList<>();
+        for (JsonElement element : parsed.getAsJsonArray()) {
+            if (element.isJsonObject()) {
+                lines.add(element.toString());
+            }
+        }
+        String text = lines.isEmpty() ? EMPTY_FILE : "[\n" + String.join(",\n", lines) + CLOSING;
+        AtomicFile.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static boolean firstLineIs(Path file, String expected) throws IOException {
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return expected.equals(in.readLine());
+        }
+    }
+
+    private static void write(OutputStream out, String text) throws IOException {
+        if (out != null) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}
