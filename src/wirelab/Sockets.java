@@ -98,6 +98,18 @@ public final class Sockets {
         }
     }
 
+    /** A connection to host:port made before {@code deadline}; the exception names the server. */
+    public static Socket connect(String host, int port, long deadline) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.connect(new InetSocketAddress(host, port), remainingMs(deadline, "connect"));
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw new IOException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Milliseconds left before {@code deadline}, at least 1; a timeout naming {@code what} when none are. */
     public static int remainingMs(long deadline, String what) throws SocketTimeoutException {
         long remaining = (deadline - System.nanoTime()) / 1_000_000;

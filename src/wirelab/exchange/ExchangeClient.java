@@ -243,7 +243,7 @@ public final class ExchangeClient {
         String what = options.streams() == 1 ? "the stream" : "stream " + stream;
         int packets = 0;
         int highest = 0;
-        try (Socket socket = connect(deadline)) {
+        try (Socket socket = Sockets.connect(options.host(), options.port(), deadline)) {
             socket.getOutputStream().write(Packet.Request.streamAllPackets().encode());
             String server = options.host() + ":" + options.port() + (options.streams() == 1 ? "" : " #" + stream);
             if (Trace.on()) {
@@ -339,15 +339,6 @@ public final class ExchangeClient {
             }
         }
         return failures;
-    }
-
-    /** 100 ms, 200, 400, 800, then 1 s for every later attempt (see {@link Resend#backoffMs}). */
-    static long backoffMs(int attempt) {
-        return Resend.backoffMs(attempt);
-    }
-
-    private Socket connect(long deadline) throws IOException {
-        return Resend.connect(options.host(), options.port(), deadline);
     }
 
     // --- 3. the output ----------------------------------------------------------------------

@@ -5,7 +5,6 @@ import static java.lang.System.Logger.Level.WARNING;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
 import java.util.concurrent.ThreadLocalRandom;
@@ -56,7 +55,7 @@ final class Resend {
     /** One call type 2 request on its own connection; the answer must be the sequence asked for. */
     private Packet requestResend(int sequence) throws IOException {
         long deadline = System.nanoTime() + options.timeoutMs() * 1_000_000L;
-        try (Socket socket = connect(options.host(), options.port(), deadline)) {
+        try (Socket socket = Sockets.connect(options.host(), options.port(), deadline)) {
             socket.getOutputStream().write(Packet.Request.resendPacket(sequence).encode());
             String server = options.host() + ":" + options.port() + " resend";
             if (Trace.on()) {
@@ -95,18 +94,6 @@ final class Resend {
             Thread.sleep(base + ThreadLocalRandom.current().nextLong(base / 2 + 1));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** A connection to the server, made within the request's deadline. */
-    static Socket connect(String host, int port, long deadline) throws IOException {
-        Socket socket = new Socket();
-        try {
-            socket.connect(new InetSocketAddress(host, port), Sockets.remainingMs(deadline, "connect"));
-            return socket;
-        } catch (IOException e) {
-            socket.close();
-            throw new IOException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
 }

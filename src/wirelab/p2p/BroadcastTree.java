@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import com.google.gson.Gson;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 
 /**
  * How a transaction reaches every node at close to one copy each: Plumtree's eager and lazy
@@ -272,8 +272,8 @@ final class BroadcastTree {
     }
 
     private static String message(String type, List<String> ids) {
-        JsonArray array = new JsonArray();
-        ids.forEach(array::add);
-        return "{\"type\":\"" + type + "\",\"data\":{\"ids\":" + gson.toJson(array) + "}}";
+        JsonObject data = new JsonObject();
+        data.add("ids", gson.toJsonTree(ids));
+        return PeerNode.message(type, data);
     }
 }

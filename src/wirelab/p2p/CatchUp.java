@@ -117,7 +117,7 @@ final class CatchUp {
         JsonObject data = new JsonObject();
         data.addProperty("count", pool.count());
         data.addProperty("digest", digestOf(pool.bucketDigests()));
-        send(neighbour, "SYNC", message("SYNC", data));
+        send(neighbour, "SYNC", PeerNode.message("SYNC", data));
     }
 
     /** B's pool differs: list our ids in every bucket whose digest differs from B's. */
@@ -158,7 +158,7 @@ final class CatchUp {
         JsonObject data = new JsonObject();
         data.add("buckets", gson.toJsonTree(buckets));
         data.add("ids", gson.toJsonTree(ids));
-        send(neighbour, "SYNC_IDS", message("SYNC_IDS", data));
+        send(neighbour, "SYNC_IDS", PeerNode.message("SYNC_IDS", data));
         log.log(INFO, "catch-up with " + neighbour + ": " + buckets.size() + " buckets differ; listed our " + ids.size() + " ids in them");
     }
 
@@ -216,7 +216,7 @@ final class CatchUp {
         answer.add("buckets", buckets);
         session.bucketsSent = true;
         session.bucketsAnswered.clear();
-        send(neighbour, "SYNC_BUCKETS", message("SYNC_BUCKETS", answer));
+        send(neighbour, "SYNC_BUCKETS", PeerNode.message("SYNC_BUCKETS", answer));
     }
 
     /** A's ids in some buckets: send what A lacks there, and ask for what we lack. */
@@ -262,7 +262,7 @@ final class CatchUp {
         if (!wanted.isEmpty()) {
             JsonObject want = new JsonObject();
             want.add("ids", gson.toJsonTree(wanted));
-            send(neighbour, "SYNC_WANT", message("SYNC_WANT", want));
+            send(neighbour, "SYNC_WANT", PeerNode.message("SYNC_WANT", want));
         }
         log.log(INFO, "catch-up with " + neighbour + ": sent " + sent + " transactions it lacked, asked for the "
                 + wanted.size() + " we lack");
@@ -345,12 +345,5 @@ final class CatchUp {
 
     private static String hex(long digest) {
         return HexFormat.of().toHexDigits(digest);
-    }
-
-    private static String message(String type, JsonElement data) {
-        JsonObject message = new JsonObject();
-        message.addProperty("type", type);
-        message.add("data", data);
-        return gson.toJson(message);
     }
 }

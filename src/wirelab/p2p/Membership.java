@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import wirelab.websocket.IncomingConnection;
 
@@ -129,7 +130,7 @@ final class Membership {
      */
     List<String> peerExchangeData() {
         List<String> data = new ArrayList<>(connectedAddresses());
-        incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour).map(Neighbour::address)
+        incomingNeighbours().map(Neighbour::address)
                 .filter(address -> address != null && !data.contains(address)).limit(config.maxAddressesPerHandshake())
                 .forEach(data::add);
         data.add(myAddress);
@@ -140,8 +141,13 @@ final class Membership {
     List<Neighbour> neighbours() {
         List<Neighbour> neighbours = new ArrayList<>();
         outgoingConnections().forEach(connection -> neighbours.add(connection.neighbour));
-        incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour).forEach(neighbours::add);
+        incomingNeighbours().forEach(neighbours::add);
         return neighbours;
+    }
+
+    /** The connections peers opened to us that said HANDSHAKE (the others are clients). */
+    private Stream<Neighbour> incomingNeighbours() {
+        return incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour);
     }
 
     List<OutgoingConnection> outgoingConnections() {
@@ -310,7 +316,7 @@ final class Membership {
             if (neighbour.isNeighbour()) {
                 return true;
             }
-            long neighbours = incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour).count();
+            long neighbours = incomingNeighbours().count();
             boolean known = neighbour.address() != null && knownPeerAddresses.contains(neighbour.address());
             if (neighbours >= config.maxIncomingPeers() && !known) {
                 return false;
@@ -335,7 +341,7 @@ final class Membership {
 
     /** The incoming neighbours, by the address each gave, or host:port where it gave none: for /status. */
     List<String> incomingAddresses() {
-        return incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour)
+        return incomingNeighbours()
                 .map(n -> n.address() != null ? n.address() : n.peer).sorted().toList();
     }
 

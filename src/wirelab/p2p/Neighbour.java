@@ -72,14 +72,16 @@ final class Neighbour {
 
     /** Called by the connection's reader before each message it hands on: waits while the neighbour is past its message rate. */
     void paceMessage() throws InterruptedException {
-        while (!messages.tryTake(1)) {
-            Thread.sleep(1);
-        }
+        waitFor(messages);
     }
 
     /** The same for a TRANSACTION, against the neighbour's transaction rate. */
     void paceTransaction() throws InterruptedException {
-        while (!transactions.tryTake(1)) {
+        waitFor(transactions);
+    }
+
+    private static void waitFor(TokenBucket bucket) throws InterruptedException {
+        while (!bucket.tryTake(1)) {
             Thread.sleep(1);
         }
     }

@@ -63,6 +63,7 @@ final class PeerAddresses {
     private final boolean loopbackAllowed;
     private final List<HostRule> allowedHosts;
     private final Set<String> allowedOrigins;
+    private final Set<String> namedHosts;
     private final Set<InetAddress> ownInterfaceAddresses;
 
     /** Throws IllegalArgumentException naming a bad entry of ALLOWED_PEER_HOSTS. */
@@ -81,6 +82,7 @@ final class PeerAddresses {
         for (String origin : allowedOrigins) {
             this.allowedOrigins.add(origin.toLowerCase(Locale.ROOT));
         }
+        this.namedHosts = namedHosts(myAddress, this.allowedOrigins);
         this.ownInterfaceAddresses = interfaceAddresses();
     }
 
@@ -180,27 +182,38 @@ final class PeerAddresses {
         } catch (URISyntaxException e) {
             return false;
         }
-        String host = uri.getHost();
+        String host = bareHost(uri);
         if (host == null || uri.getRawUserInfo() != null) {
             return false;
         }
+        return isLoopback(host) || namedHosts.contains(host) || isAllowedHost(host);
+    }
+
+    /** A URI's host, lower case, an IPv6 address without its brackets; null when it has none. */
+    private static String bareHost(URI uri) {
+        String host = uri.getHost();
+        if (host == null) {
+            return null;
+        }
         host = host.toLowerCase(Locale.ROOT);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        if (isLoopback(host) || host.equals(URI.create(myAddress).getHost()) || isAllowedHost(host)) {
-            return true;
-        }
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /** MY_ADDRESS's host and the hosts of ALLOWED_ORIGINS: the names, beyond loopback and allowed peers, this node answers to. */
+    private static Set<String> namedHosts(String myAddress, Set<String> allowedOrigins) {
+        Set<String> hosts = new HashSet<>();
+        hosts.add(bareHost(URI.create(myAddress)));
         for (String origin : allowedOrigins) {
             try {
-                if (host.equals(new URI(origin).getHost())) {
-                    return true;
+                String host = bareHost(new URI(origin));
+                if (host != null) {
+                    hosts.add(host);
                 }
             } catch (URISyntaxException e) {
                 // not an origin: it names no host
             }
         }
-        return false;
+        return Set.copyOf(hosts);
     }
 
     String allowedPeerHosts() {

@@ -42,10 +42,14 @@ final class PoolFile {
 
     /**
      * What a scan found. {@code canonical}: every line whole, no id twice or unusable, every
-     * line as the pool would write it, so the file needs no rewriting. {@code cut}: a line did
-     * not parse. {@code fileLength}: the canonical file's length.
+     * line as the pool would write it, so the file needs no rewriting. {@code cutAtLine}: the
+     * first line that did not parse, or 0. {@code kept}: the transactions kept.
+     * {@code fileLength}: the canonical file's length.
      */
-    record Scan(boolean canonical, boolean cut, long fileLength) {
+    record Scan(boolean canonical, int cutAtLine, int kept, long fileLength) {
+        boolean cut() {
+            return cutAtLine > 0;
+        }
     }
 
     private PoolFile() {
@@ -70,7 +74,7 @@ final class PoolFile {
         boolean first = out == null;
         boolean canonical = true;
         boolean closed = false;
-        boolean cut = false;
+        int cutAtLine = 0;
         boolean lastHadComma = false;
         int kept = 0;
         int duplicates = 0;
@@ -93,11 +97,7 @@ final class PoolFile {
                 try {
                     transaction = JsonParser.parseString(text).getAsJsonObject();
                 } catch (RuntimeException e) {
-                    if (first && !isSmallJson(file)) {
-                        log.log(WARNING, file + " ended in an append cut short by a crash: kept " + kept
-                                + " whole transactions, dropped line " + lineNumber + " and the rest");
-                    }
-                    cut = true;
+                    cutAtLine = lineNumber;   // the caller says why: a crash, or a layout of its own
                     break;
                 }
                 String json = transaction.toString();
@@ -131,13 +131,13 @@ final class PoolFile {
         if (first && duplicates > 0) {
             log.log(WARNING, file + ": " + duplicates + " transactions repeated an id already in the file; kept the first of each");
         }
-        if (first && !closed && !cut) {
+        if (first && !closed && cutAtLine == 0) {
             log.log(WARNING, file + " ended without its closing bracket (an append cut short by a crash): kept "
                     + kept + " whole transactions");
         }
         write(out, kept == 0 ? "]\n" : CLOSING);
         long fileLength = kept == 0 ? EMPTY_FILE.length() : offset + CLOSING.length();
-        return new Scan(canonical && closed && !cut, cut, fileLength);
+        return new Scan(canonical && closed && cutAtLine == 0, cutAtLine, kept, fileLength);
     }
 
     /** True when the file is small enough to be hand-written and holds valid JSON. */

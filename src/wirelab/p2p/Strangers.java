@@ -35,7 +35,7 @@ final class Strangers {
     /** One source's budgets and counters. */
     static final class Source {
         final String name;
-        final LogQuota.Source log;
+        final LogQuota log;
         final TokenBucket addresses = new TokenBucket(ADDRESS_BURST, ADDRESSES_PER_SECOND);
         final TokenBucket invalid = new TokenBucket(INVALID_BURST, INVALID_PER_SECOND);
         final TokenBucket catchUpBytes;
@@ -43,9 +43,9 @@ final class Strangers {
         private long bytesServed;
         private final Map<String, Long> refused = new TreeMap<>();
 
-        private Source(String name, LogQuota.Source log, long catchUpBytesPerMinute) {
+        private Source(String name, long catchUpBytesPerMinute) {
             this.name = name;
-            this.log = log;
+            this.log = new LogQuota(name);
             this.catchUpBytes = new TokenBucket(catchUpBytesPerMinute, catchUpBytesPerMinute / 60.0);
         }
 
@@ -61,10 +61,6 @@ final class Strangers {
             bytesServed += bytes;
         }
 
-        synchronized long refusedFor(String reason) {
-            return refused.getOrDefault(reason, 0L);
-        }
-
         /** {"accepted": transactions stored from it, "refused": {reason: count}, "bytesServed": catch-up bytes}. */
         synchronized Map<String, Object> counters() {
             Map<String, Object> counters = new LinkedHashMap<>();
@@ -75,7 +71,6 @@ final class Strangers {
         }
     }
 
-    private final LogQuota logQuota = new LogQuota();
     private final long catchUpBytesPerMinute;
     private final Map<String, Source> sources = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -91,7 +86,7 @@ final class Strangers {
     /** The source of a connection from {@code host}; {@code claimedAddress} (or null) counts on loopback only. */
     synchronized Source of(String host, String claimedAddress) {
         String name = PeerAddresses.isLoopback(host) && claimedAddress != null ? claimedAddress : host;
-        return sources.computeIfAbsent(name, key -> new Source(key, logQuota.of(key), catchUpBytesPerMinute));
+        return sources.computeIfAbsent(name, key -> new Source(key, catchUpBytesPerMinute));
     }
 
     /** The most recently heard sources' counters, for /status. */

@@ -109,6 +109,9 @@ final class TransactionPool {
             PoolFile.rewriteOneALine(file);   // not cut by a crash after all: a whole array, laid out by hand
             pool = new TransactionPool(file);
             scan = PoolFile.scan(file, null, pool::keepStored);
+        } else if (scan.cut()) {
+            log.log(WARNING, file + " ended in an append cut short by a crash: kept " + scan.kept()
+                    + " whole transactions, dropped line " + scan.cutAtLine() + " and the rest");
         }
         if (!scan.canonical()) {   // new, repaired, with duplicates, or written by hand: written back canonical
             TransactionPool again = new TransactionPool(file);

@@ -41,11 +41,11 @@ class ExchangeClientTest {
     void theBackoffGrowsToOneSecondAndStaysThereForEveryAttemptRetriesAllows() {
         long previous = 0;
         for (int attempt = 1; attempt <= 100; attempt++) {   // --retries allows 100; 50 << 58 would overflow
-            long ms = ExchangeClient.backoffMs(attempt);
+            long ms = Resend.backoffMs(attempt);
             assertTrue(ms >= previous && ms > 0 && ms <= 1_000, "attempt " + attempt + ": " + ms + " ms");
             previous = ms;
         }
-        assertEquals(1_000, ExchangeClient.backoffMs(100));
+        assertEquals(1_000, Resend.backoffMs(100));
     }
 
     @Test
