@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,9 +39,10 @@ import wirelab.websocket.IncomingConnection;
  *     or drops is tried again after 1 s, then 2, 4, up to 10 s, for as long as the node runs.
  * <li>Incoming neighbours (connections that dialed us and said HANDSHAKE) are capped at
  *     {@code MAX_INCOMING_PEERS}; one more is closed with 1013 "try again later", and its node
- *     dials someone else. A known peer that dials us is never refused. A curriculum node that
- *     dials us is dialed back even at MAX_PEERS, since it hears only on connections dialed to it;
- *     its incoming slot bounds how many of those there are.
+ *     dials someone else. A known peer that dials us from its own host is not refused (see
+ *     {@link #handshook}). A curriculum node that dials us is dialed back even at MAX_PEERS,
+ *     since it hears only on connections dialed to it; its incoming slot bounds how many of
+ *     those there are.
  * </ul>
  */
 final class Membership {
@@ -63,8 +65,11 @@ final class Membership {
     private final ReentrantLock peersLock = new ReentrantLock();
     private final Map<IncomingConnection, Incoming> incoming = new ConcurrentHashMap<>();
 
-    /** A connection a peer opened to us, as gossip sees it, and the queue that writes to it. */
-    private record Incoming(Neighbour neighbour, Outbox outbox) {
+    /**
+     * A connection a peer opened to us, as gossip sees it, and the queue that writes to it;
+     * {@code knownPeer} is the known peer it says it is, when it comes from that peer's host, else null.
+     */
+    private record Incoming(Neighbour neighbour, Outbox outbox, String knownPeer) {
     }
 
     private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
@@ -306,19 +311,27 @@ final class Membership {
         if (claimed != null) {
             neighbour.showedItSpeaksWirelab();
         }
-        incoming.put(connection, new Incoming(neighbour, outbox));
+        String knownPeer = claimed != null && knownPeerAddresses.contains(claimed)
+                && PeerAddresses.mayComeFrom(connection.remoteHost(), claimed) ? claimed : null;
+        incoming.put(connection, new Incoming(neighbour, outbox, knownPeer));
         return neighbour;
     }
 
-    /** The incoming connection said HANDSHAKE: true when it is (now) a neighbour, false when we have enough. */
+    /**
+     * The incoming connection said HANDSHAKE: true when it is (now) a neighbour, false when we
+     * have enough. A known peer is let in past MAX_INCOMING_PEERS, but only a connection from
+     * its host (a header naming it is easy to forge from anywhere else), and only one at a time:
+     * however many connections claim to be known peers, they add at most one neighbour each.
+     */
     boolean handshook(Neighbour neighbour) {
         synchronized (incoming) {
             if (neighbour.isNeighbour()) {
                 return true;
             }
-            long neighbours = incomingNeighbours().count();
-            boolean known = neighbour.address() != null && knownPeerAddresses.contains(neighbour.address());
-            if (neighbours >= config.maxIncomingPeers() && !known) {
+            String knownPeer = incoming.values().stream().filter(open -> open.neighbour() == neighbour)
+                    .map(Incoming::knownPeer).filter(Objects::nonNull).findFirst().orElse(null);
+            boolean known = knownPeer != null && incomingNeighbours().noneMatch(n -> knownPeer.equals(n.address()));
+            if (incomingNeighbours().count() >= config.maxIncomingPeers() && !known) {
                 return false;
             }
             neighbour.handshook();

@@ -240,6 +240,31 @@ final class PeerAddresses {
         }
     }
 
+    /**
+     * True when a connection from {@code remoteHost} (an address, as the socket gives it) may be
+     * the node at the normalized {@code address}: it comes from one of the addresses that
+     * address's host names. Anything on loopback counts as one host, since a node on this machine
+     * dialing {@code localhost} may come from 127.0.0.1 or ::1. A name is looked up (the caller
+     * asks only for hosts the user wrote in known-peers.json); one that does not resolve is false.
+     */
+    static boolean mayComeFrom(String remoteHost, String address) {
+        String host = URI.create(address).getHost();
+        if (isLoopback(remoteHost) && isLoopback(host)) {
+            return true;
+        }
+        try {
+            InetAddress remote = InetAddress.getByName(remoteHost);   // a literal: parsed, not looked up
+            for (InetAddress each : InetAddress.getAllByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host)) {
+                if (each.equals(remote)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
     /** The bytes of an IPv4 or IPv6 literal ("[::1]" too), or null for a host name. Never asks DNS. */
     static byte[] literalAddress(String host) {
         String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;

@@ -233,6 +233,51 @@ class StrangersTest {
     }
 
     @Test
+    void aClaimToBeAKnownPeerTakesOneSlotPastTheLimitAtMost() throws Exception {
+        String knownPeer = "ws://localhost:" + freePort();   // nothing listens there: the node keeps trying it
+        PeerNode node = start(NodeConfig.of(folder("a"), freePort(), List.of(knownPeer)).withMaxIncomingPeers(1));
+        List<RawWebSocket> admitted = new ArrayList<>();
+        try {
+            admitted.add(handshake(node.port(), "ws://localhost:" + freePort()));   // a stranger takes the one slot
+            awaitTrue(() -> node.incomingAddresses().size() == 1, "the stranger is a neighbour");
+            admitted.add(handshake(node.port(), knownPeer));   // one that says it is the known peer still gets in
+            awaitTrue(() -> node.incomingAddresses().size() == 2, "the known peer is let in past MAX_INCOMING_PEERS");
+            for (int i = 0; i < 3; i++) {
+                try (RawWebSocket forger = handshake(node.port(), knownPeer)) {
+                    assertEquals(Membership.TRY_AGAIN_LATER, forger.awaitCloseCode(), "a second claim to the same known peer");
+                }
+            }
+            assertEquals(2, node.incomingAddresses().size());
+        } finally {
+            for (RawWebSocket socket : admitted) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void aClaimToBeAKnownPeerCountsOnlyFromThatPeersHost() {
+        assertTrue(PeerAddresses.mayComeFrom("198.18.0.1", "ws://198.18.0.1:4001"));
+        assertFalse(PeerAddresses.mayComeFrom("198.18.0.9", "ws://198.18.0.1:4001"), "another host forging the header");
+        assertFalse(PeerAddresses.mayComeFrom("127.0.0.1", "ws://198.18.0.1:4001"), "this machine is not that host");
+        assertFalse(PeerAddresses.mayComeFrom("198.18.0.1", "ws://localhost:4003"), "a remote host is not localhost");
+        for (String loopback : List.of("127.0.0.1", "0:0:0:0:0:0:0:1")) {
+            assertTrue(PeerAddresses.mayComeFrom(loopback, "ws://localhost:4003"), loopback);
+            assertTrue(PeerAddresses.mayComeFrom(loopback, "ws://[::1]:4003"), loopback);
+        }
+        assertFalse(PeerAddresses.mayComeFrom("198.18.0.1", "ws://no-such-host.invalid:4001"), "a name that does not resolve");
+    }
+
+    /** A peer of ours that says HANDSHAKE, naming itself in the Wirelab-Gossip header. */
+    private static RawWebSocket handshake(int port, String itself) throws IOException {
+        RawWebSocket peer = new RawWebSocket(port);
+        String response = peer.handshake(Neighbour.GOSSIP_HEADER + ": " + itself + "\r\n");
+        assertTrue(response.startsWith("HTTP/1.1 101 "), response);
+        peer.sendText("{\"type\":\"HANDSHAKE\",\"data\":[]}");
+        return peer;
+    }
+
+    @Test
     void anOversizedTransactionAndOnePastAFullPoolAreRefusedAndNothingStoredIsLost() throws Exception {
         Path folder = folder("a");
         NodeConfig config = NodeConfig.of(folder, freePort(), List.of())
