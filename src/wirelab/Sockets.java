@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -53,9 +55,29 @@ public final class Sockets {
      */
     public static void acceptConnections(ServerSocket serverSocket, String threadName, Consumer<Socket> serve,
                                          System.Logger log) {
+        acceptConnections(serverSocket, threadName, serve, new Semaphore(Integer.MAX_VALUE), log);
+    }
+
+    /**
+     * As above, holding at most as many sockets as {@code sockets} has permits: one is taken
+     * before each accept and given back when {@code serve} returns (having closed its socket).
+     * With none free the loop waits, and new connections queue in the kernel, costing this
+     * process no file descriptor, until one closes. A flood that is refused still holds each
+     * socket while the refusal is written and the client given time to read it, so counting
+     * only the sockets that were let in would not bound what a flood holds.
+     */
+    public static void acceptConnections(ServerSocket serverSocket, String threadName, Consumer<Socket> serve,
+                                         Semaphore sockets, System.Logger log) {
         long backoffMs = 0;
         int failures = 0;
         while (!serverSocket.isClosed()) {
+            try {
+                if (!sockets.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                    continue;   // every socket is held; look again whether the server was closed meanwhile
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
             try {
                 Socket socket = serverSocket.accept();
                 if (failures > 0) {
@@ -63,8 +85,15 @@ public final class Sockets {
                     failures = 0;
                     backoffMs = 0;
                 }
-                Thread.ofVirtual().name(threadName + "-" + socket.getPort()).start(() -> serve.accept(socket));
+                Thread.ofVirtual().name(threadName + "-" + socket.getPort()).start(() -> {
+                    try {
+                        serve.accept(socket);
+                    } finally {
+                        sockets.release();
+                    }
+                });
             } catch (IOException e) {
+                sockets.release();
                 if (serverSocket.isClosed()) {
                     return;
                 }

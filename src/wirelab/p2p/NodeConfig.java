@@ -27,6 +27,7 @@ import com.google.gson.JsonParser;
  * MAX_INCOMING_PEERS=              neighbours that dialed us, at most; one more is closed with 1013 (default 4 x MAX_PEERS)
  * MAX_HANDSHAKE_ADDRESSES=100      addresses taken from one HANDSHAKE, at most
  * MAX_CONNECTIONS=1000             incoming WebSocket connections at most, clients included; one more gets 503
+ *                                  (lowered at start when ulimit -n is too small for it: see maxConnectionsFor)
  * PING_INTERVAL_MS=15000           a connection silent this long is pinged, and dropped if silent as long again
  * SYNC_INTERVAL_MS=10000           how often the node reconciles its pool with a neighbour picked at random
  *
@@ -111,6 +112,44 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
     public NodeConfig withLimits(Limits limits) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
                 maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+    }
+
+    /** File descriptors kept for what MAX_CONNECTIONS does not count (see maxConnectionsFor). */
+    static final int RESERVED_DESCRIPTORS = 64;
+
+    /**
+     * MAX_CONNECTIONS as many sockets as the process may open allow, so that sockets never take
+     * the descriptors the pool's appends need. Each incoming connection may hold two (its socket
+     * and, while it is served catch-up or the live view, the pool's file), as many more may be in
+     * their handshake, and each outgoing connection two; {@link #RESERVED_DESCRIPTORS} are kept,
+     * for the JVM (about 20 open at idle), the refusals being written
+     * ({@link wirelab.websocket.WebSocketServer#REFUSALS_IN_FLIGHT}) and the pool's appends.
+     *
+     * @param openFileLimit the process's limit ({@link #openFileLimit()})
+     * @throws IOException when the limit leaves no room for even one connection
+     */
+    int maxConnectionsFor(long openFileLimit) throws IOException {
+        long room = (openFileLimit - RESERVED_DESCRIPTORS - 2L * maxPeers) / 4;
+        if (room < 1) {
+            throw new IOException("this process may open only " + openFileLimit + " files (ulimit -n); a node with MAX_PEERS="
+                    + maxPeers + " needs at least " + (RESERVED_DESCRIPTORS + 2 * maxPeers + 4));
+        }
+        return (int) Math.min(maxConnections, room);
+    }
+
+    /** How many files this process may open (its soft RLIMIT_NOFILE, from /proc); Long.MAX_VALUE when unknown. */
+    static long openFileLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {   // "Max open files   20000   20000   files"
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or a /proc we cannot read: no limit we know of
+        }
+        return Long.MAX_VALUE;
     }
 
     /** Reads {@code folder/.env} and {@code folder/known-peers.json}; the exception's message says what is wrong. */

@@ -97,10 +97,16 @@ public final class PeerNode implements AutoCloseable {
 
     /** Loads the transaction pool, listens on the port, then dials every known peer. */
     public static PeerNode start(NodeConfig config) throws IOException {
+        long openFileLimit = NodeConfig.openFileLimit();
+        int maxConnections = config.maxConnectionsFor(openFileLimit);
+        if (maxConnections < config.maxConnections()) {
+            log.log(WARNING, "MAX_CONNECTIONS=" + config.maxConnections() + " would let sockets take every file this process "
+                    + "may open (" + openFileLimit + ", ulimit -n), and the pool could not append; taking " + maxConnections);
+        }
         PeerNode node = new PeerNode(config, TransactionPool.load(config.folder().resolve("transactions.json")));
         MeshView view = new MeshView(node);
         node.server = WebSocketServer.start(WebSocketServer.Options.onPort(config.port()).withHost(config.host())
-                        .withMaxMessageBytes(MAX_MESSAGE_BYTES).withMaxConnections(config.maxConnections())
+                        .withMaxMessageBytes(MAX_MESSAGE_BYTES).withMaxConnections(maxConnections)
                         .withMaxConnectionsPerSource(config.limits().maxConnectionsPerSource())
                         .withOriginAllowed(node::isAllowedOrigin)
                         .withPingIntervalMs(config.pingIntervalMs()),

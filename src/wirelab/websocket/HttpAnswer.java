@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
+import wirelab.LogQuota;
 import wirelab.Trace;
 
 /**
@@ -34,14 +35,15 @@ final class HttpAnswer {
      * Answers a plain GET: writes what the handler answered, and for a streamed answer first
      * sets a watcher on the client's side of the connection (see {@link #interruptOnHangUp}).
      */
-    static void plainGet(Socket socket, InputStream in, OutputStream out, HttpResponse answer, String peer) throws IOException {
+    static void plainGet(Socket socket, InputStream in, OutputStream out, HttpResponse answer, String peer,
+                         LogQuota lines) throws IOException {
         if (answer.streamWriter() != null) {
             interruptOnHangUp(socket, in);
         }
-        write(out, answer, peer);
+        write(out, answer, peer, lines);
     }
 
-    static void write(OutputStream out, HttpResponse response, String peer) throws IOException {
+    static void write(OutputStream out, HttpResponse response, String peer, LogQuota lines) throws IOException {
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(response.status()).append(' ')
                 .append(REASON_PHRASES.getOrDefault(response.status(), "Error")).append("\r\n");
         response.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
@@ -58,7 +60,7 @@ final class HttpAnswer {
                             : response.body().length + " bytes of " + response.headers().getOrDefault("Content-Type", "body"));
         }
         if (response.status() >= 400) {
-            log.log(INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
+            lines.log(log, INFO, peer + ": HTTP " + response.status() + ": " + new String(response.body(), StandardCharsets.UTF_8).trim());
         }
         if (response.streamWriter() != null) {
             response.streamWriter().writeTo(out);

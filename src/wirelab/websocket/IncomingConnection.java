@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
+import wirelab.LogQuota;
 import wirelab.Silence;
 import wirelab.Sockets;
 
@@ -41,6 +42,7 @@ public final class IncomingConnection {
     private final OutputStream out;
     private final HttpRequest request;
     private final String peer;
+    private final LogQuota lines;   // the log lines about this peer's source, across its connections
     private final WebSocketServer.Listener listener;
     private final int closeTimeoutMs;
     private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
@@ -48,12 +50,13 @@ public final class IncomingConnection {
     private final ReentrantLock sendLock = new ReentrantLock();
     private final Silence silence = new Silence();
 
-    IncomingConnection(Socket socket, OutputStream out, HttpRequest request, String peer,
+    IncomingConnection(Socket socket, OutputStream out, HttpRequest request, String peer, LogQuota lines,
                        WebSocketServer.Listener listener, int closeTimeoutMs) {
         this.socket = socket;
         this.out = out;
         this.request = request;
         this.peer = peer;
+        this.lines = lines;
         this.listener = listener;
         this.closeTimeoutMs = closeTimeoutMs;
     }
@@ -116,7 +119,7 @@ public final class IncomingConnection {
                 return;
             }
             if (state.get() != State.CLOSED) {
-                log.log(INFO, peer + " did not answer our close frame within " + closeTimeoutMs + " ms; dropped");
+                lines.log(log, INFO, peer + " did not answer our close frame within " + closeTimeoutMs + " ms; dropped");
                 reportClosed(code, reason + " (the peer did not answer our close frame)");
             }
         });
@@ -147,7 +150,7 @@ public final class IncomingConnection {
 
     /** Closes with {@code code} because the peer broke the protocol, then drops TCP. */
     void fail(int code, String reason) {
-        log.log(INFO, peer + ": closing with " + code + ": " + reason);
+        lines.log(log, INFO, peer + ": closing with " + code + ": " + reason);
         if (state.compareAndSet(State.OPEN, State.CLOSING)) {
             startCloseDeadline(code, reason);
             try {
@@ -175,7 +178,7 @@ public final class IncomingConnection {
         switch (silence.check(intervalMs)) {
             case FINE -> { }
             case DEAD -> {
-                log.log(INFO, peer + " answered no ping for " + silence.silentMs() + " ms; dropped as dead");
+                lines.log(log, INFO, peer + " answered no ping for " + silence.silentMs() + " ms; dropped as dead");
                 reportClosed(WebSocketFrame.ABNORMAL_CLOSURE, "no answer to ping within " + intervalMs + " ms");
             }
             case PING -> {

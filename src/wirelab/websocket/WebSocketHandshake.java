@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
+import wirelab.LogQuota;
 import wirelab.Sockets;
 import wirelab.Trace;
 
@@ -67,14 +68,14 @@ final class WebSocketHandshake {
      * checks an upgrade with {@link #refusal}), or null when the connection already got an HTTP
      * answer instead (400, 405, 431) or went away.
      */
-    static HttpRequest read(Socket socket, InputStream in, OutputStream out, String peer,
+    static HttpRequest read(Socket socket, InputStream in, OutputStream out, String peer, LogQuota lines,
                             WebSocketServer.Options options) throws IOException {
         long deadline = System.nanoTime() + options.handshakeTimeoutMs() * 1_000_000L;
         String head;
         try {
             head = readHeaderSection(socket, in, deadline, options.maxHeaderBytes());
         } catch (SocketTimeoutException e) {
-            log.log(INFO, peer + " did not finish its opening handshake within " + options.handshakeTimeoutMs()
+            lines.log(log, INFO, peer + " did not finish its opening handshake within " + options.handshakeTimeoutMs()
                     + " ms; dropped");
             return null;
         } catch (EOFException e) {
@@ -82,7 +83,7 @@ final class WebSocketHandshake {
             return null;
         }
         if (head == null) {
-            HttpAnswer.write(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer);
+            HttpAnswer.write(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer, lines);
             return null;
         }
         if (Trace.on()) {
@@ -92,12 +93,12 @@ final class WebSocketHandshake {
         try {
             request = parseRequest(head);
         } catch (MalformedRequest e) {
-            HttpAnswer.write(out, HttpResponse.text(400, e.getMessage()), peer);
+            HttpAnswer.write(out, HttpResponse.text(400, e.getMessage()), peer, lines);
             return null;
         }
         if (!request.method().equals("GET")) {
             HttpAnswer.write(out, new HttpResponse(405, Map.of("Allow", "GET", "Content-Type", "text/plain; charset=utf-8"),
-                    ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer);
+                    ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer, lines);
             return null;
         }
         return request;

@@ -18,14 +18,17 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
+import wirelab.LogQuota;
 import wirelab.Sockets;
 
 /**
@@ -45,6 +48,9 @@ import wirelab.Sockets;
 public final class WebSocketServer implements AutoCloseable {
 
     private static final System.Logger log = System.getLogger("websocket-server");
+    /** Sockets held past both caps, each only while it is told 503: room to say why, not to hold a flood. */
+    public static final int REFUSALS_IN_FLIGHT = 16;
+    private static final int SOURCES_KEPT = 1_000;
 
     /**
      * What the server tells its user. onOpen, onText and onError run on the connection's own
@@ -78,7 +84,10 @@ public final class WebSocketServer implements AutoCloseable {
      * @param maxHeaderBytes     a bigger HTTP header section gets 431
      * @param maxConnections     open WebSockets at most; the handshake of one more gets 503.
      *                           Sockets still in their handshake, or answering plain HTTP, are
-     *                           held to the same number again; past it a new one is closed at once
+     *                           held to the same number again; past it one more gets 503. Every
+     *                           socket held, refusals being written included, stays within twice
+     *                           the number plus {@link #REFUSALS_IN_FLIGHT}: past that, new
+     *                           connections wait in the kernel's queue until one closes
      * @param maxConnectionsPerSource sockets of every kind from one source address at most, so one address cannot
      *                           take every slot; one more gets 503. No limit unless one is set
      * @param originAllowed      decides on a handshake's {@code Origin} header (sent by browsers,
@@ -145,11 +154,20 @@ public final class WebSocketServer implements AutoCloseable {
     private final AtomicInteger openCount = new AtomicInteger();   // connections past the handshake, for maxConnections
     private final AtomicInteger unopenedCount = new AtomicInteger();   // sockets in their handshake or plain HTTP
     private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
+    private final Semaphore socketsHeld;
+    /** Each source's quota of log lines, kept across its reconnects: the {@value #SOURCES_KEPT} heard from last. */
+    private final Map<InetAddress, LogQuota> logQuotas = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<InetAddress, LogQuota> eldest) {
+            return size() > SOURCES_KEPT;
+        }
+    };   // every socket accepted and not yet closed, on every listener
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
         this.listener = listener;
         this.plainHttp = plainHttp;
+        this.socketsHeld = new Semaphore((int) Math.min(Integer.MAX_VALUE, 2L * options.maxConnections() + REFUSALS_IN_FLIGHT));
     }
 
     /** Listens on {@code options.port()} (0 picks a free one: see {@link #port()}). */
@@ -165,7 +183,7 @@ public final class WebSocketServer implements AutoCloseable {
         server.bind();
         for (ServerSocket serverSocket : server.serverSockets) {
             Thread.ofVirtual().name("websocket-acceptor")
-                    .start(() -> Sockets.acceptConnections(serverSocket, "websocket", server::serve, log));
+                    .start(() -> Sockets.acceptConnections(serverSocket, "websocket", server::serve, server.socketsHeld, log));
         }
         if (options.pingIntervalMs() > 0) {
             Thread.ofVirtual().name("websocket-keep-alive").start(server::keepAlive);
@@ -257,9 +275,16 @@ public final class WebSocketServer implements AutoCloseable {
 
     // --- one connection, top to bottom -----------------------------------------------------
 
+    private LogQuota logQuotaOf(InetAddress source) {
+        synchronized (logQuotas) {
+            return logQuotas.computeIfAbsent(source, address -> new LogQuota(address.getHostAddress()));
+        }
+    }
+
     private void serve(Socket socket) {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         InetAddress source = socket.getInetAddress();
+        LogQuota lines = logQuotaOf(source);
         int fromSource = socketsPerSource.merge(source, 1, Integer::sum);
         int unopened = unopenedCount.incrementAndGet();
         boolean stillUnopened = true;
@@ -269,7 +294,7 @@ public final class WebSocketServer implements AutoCloseable {
                 String why = fromSource > options.maxConnectionsPerSource()
                         ? source.getHostAddress() + " already has " + options.maxConnectionsPerSource() + " connections here, the limit per address"
                         : "this server already has " + options.maxConnections() + " connections in their handshake, its limit";
-                HttpAnswer.write(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer);
+                HttpAnswer.write(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer, lines);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -280,26 +305,26 @@ public final class WebSocketServer implements AutoCloseable {
             socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 2048);
             OutputStream out = socket.getOutputStream();
-            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, options);
+            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, lines, options);
             if (request == null) {   // answered already (400, 405, 431), or the client went away
                 Sockets.closeAfterLastWord(socket, 1_000);   // the client may still be sending its headers
                 return;
             }
             if (!WebSocketHandshake.isUpgrade(request)) {   // a plain GET: the server's user answers it
-                HttpAnswer.plainGet(socket, in, out, plainHttp.apply(request), peer);
+                HttpAnswer.plainGet(socket, in, out, plainHttp.apply(request), peer, lines);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
             HttpResponse refusal = WebSocketHandshake.refusal(request, options);
             if (refusal != null) {
-                HttpAnswer.write(out, refusal, peer);
+                HttpAnswer.write(out, refusal, peer, lines);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
             if (openCount.incrementAndGet() > options.maxConnections()) {
                 openCount.decrementAndGet();
                 HttpAnswer.write(out, HttpResponse.text(503, "this server already has " + options.maxConnections()
-                        + " WebSocket connections, its limit; try again later"), peer);
+                        + " WebSocket connections, its limit; try again later"), peer, lines);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -308,7 +333,7 @@ public final class WebSocketServer implements AutoCloseable {
             try {
                 WebSocketHandshake.accept(out, request, peer);
                 socket.setSoTimeout(0);   // silence is for the pings to judge (see keepAlive), not a read timeout
-                IncomingConnection connection = new IncomingConnection(socket, out, request, peer, listener, options.closeTimeoutMs());
+                IncomingConnection connection = new IncomingConnection(socket, out, request, peer, lines, listener, options.closeTimeoutMs());
                 connections.add(connection);
                 handshaking.remove(socket);
                 try {

@@ -144,6 +144,55 @@ class NodeProcessFaultTest {
         }
     }
 
+    /**
+     * A node process that may open only 256 files (ulimit -n) lowers MAX_CONNECTIONS to fit, so
+     * that a flood of idle sockets cannot take the descriptor the pool's next append needs: a
+     * transaction sent on an open connection during the flood is still stored. With the default
+     * of 1,000 the sockets took every descriptor and the append failed.
+     */
+    @Test
+    void aFloodOfSocketsNeverTakesTheFileThePoolAppendsTo() throws Exception {
+        int port = PeerNodeTest.freePort();
+        Path folder = Files.createDirectories(dir.resolve("few-files"));
+        Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_CONNECTIONS_PER_SOURCE=1000\n");   // one source floods
+        Path log = dir.resolve("few-files.log");
+        process = new ProcessBuilder("bash", "-c", "ulimit -n 256 && exec scripts/run-node.sh \"$0\"", folder.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        PeerNodeTest.awaitTrue(() -> httpStatus("ws://localhost:" + port).contains("transactionCount"), "the node is up");
+        assertTrue(Files.readString(log).contains("MAX_CONNECTIONS=1000 would let sockets take every file"), Files.readString(log));
+        JdkClient client = JdkClient.connect("ws://localhost:" + port);
+        List<java.net.Socket> flood = new ArrayList<>();
+        try {
+            for (int i = 0; i < 400; i++) {   // sockets that never send a byte
+                java.net.Socket idle = new java.net.Socket();
+                try {
+                    idle.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1_000);
+                    flood.add(idle);
+                } catch (IOException e) {
+                    idle.close();   // the backlog is full: the node is busy refusing
+                }
+            }
+            Thread.sleep(500);
+            client.send("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"during-the-socket-flood\"}}");
+            Path pool = folder.resolve("transactions.json");
+            try {
+                PeerNodeTest.awaitTrue(() -> {
+                    try {
+                        return Files.exists(pool) && Files.readString(pool).contains("during-the-socket-flood");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }, "the transaction is appended while the sockets are held");
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; the node's log:\n" + Files.readString(log), e);
+            }
+        } finally {
+            for (java.net.Socket idle : flood) {
+                idle.close();
+            }
+        }
+    }
+
     /** VmRSS of a process, from /proc (Linux). */
     static long residentMb(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
