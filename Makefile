@@ -31,21 +31,26 @@ JAR_TOOL := $(JDK)/bin/jar
 # How every run target and script starts the JVM, stated here once; scripts/common.sh reads
 # the list from build/java-flags. Why each flag is there, with the figures behind it:
 # test/wirelab/bench/README.md ("Why each JVM flag is there").
-#   -XX:+UseSerialGC -Xms8m -Xmx512m -XX:Min/MaxHeapFreeRatio  a small heap that grows as the load needs, and shrinks back
+#   -Xms8m -Xmx512m -XX:Min/MaxHeapFreeRatio                  a small heap that grows as the load needs, and shrinks back
 #   -XX:UserThreadWaitAttemptsAtExit=0 (JDK 22+)              no 300 ms wait at exit for the socket poller thread
-RUN_FLAGS := -XX:+UseSerialGC -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 \
+#   -XX:TrimNativeHeapInterval=1000 (JDK 22+)                 malloc's freed memory (the compilers' arenas) back to the OS each second
+RUN_FLAGS := -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 \
              -Djava.util.logging.config.file=$(abspath src/logging.properties)
 ifneq ($(filter-out 21,$(JDK_MAJOR)),)
-  RUN_FLAGS += -XX:UserThreadWaitAttemptsAtExit=0
+  RUN_FLAGS += -XX:UserThreadWaitAttemptsAtExit=0 -XX:TrimNativeHeapInterval=1000
 endif
 # And for one entry point alone, NAME_FLAGS (scripts read them from build/java-flags-NAME):
+#   -XX:+UseSerialGC (all but the server)                     one collector thread for a small heap
+#   -Xms4m (node)                                             a node's live heap is about 2.5 MB
+#   -XX:+UseG1GC -XX:G1HeapRegionSize=1m -XX:GCTimeRatio=4 (server)  collects what dies old, so the heap
+#                                                             follows the live set under endless load
 #   -XX:TieredStopAtLevel=1 (client, add-transaction, node)   C1 only: short commands and ten nodes never repay C2
 #   -XX:CompileThresholdScaling=0.1 (node)                    compile sooner: a node's first burst leaves the interpreter
 #   -Djdk.virtualThreadScheduler.parallelism=1 (node, JDK 24+) one carrier thread, as Node's one event loop
-ExchangeServer_FLAGS :=
-ExchangeClient_FLAGS := -XX:TieredStopAtLevel=1
-AddTransaction_FLAGS := -XX:TieredStopAtLevel=1
-PeerNode_FLAGS       := -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1
+ExchangeServer_FLAGS := -XX:+UseG1GC -XX:G1HeapRegionSize=1m -XX:GCTimeRatio=4
+ExchangeClient_FLAGS := -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+AddTransaction_FLAGS := -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+PeerNode_FLAGS       := -XX:+UseSerialGC -Xms4m -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1
 ifneq ($(filter-out 21 22 23,$(JDK_MAJOR)),)
   PeerNode_FLAGS += -Djdk.virtualThreadScheduler.parallelism=1
 endif

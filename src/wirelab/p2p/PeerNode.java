@@ -75,7 +75,7 @@ public final class PeerNode implements AutoCloseable {
     private final MessageCounts counts = new MessageCounts();
     private final Strangers strangers;
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
-    private final HttpClient httpClient = HttpClient.newBuilder().executor(virtualThreads).build();
+    private final HttpClient httpClient = OutgoingConnection.newClient(virtualThreads);
     private volatile boolean running = true;
 
     // Set once by start(), before `whole` opens; the server's threads wait for it, so nothing

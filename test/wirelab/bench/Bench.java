@@ -69,7 +69,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "growth", "mesh-processes", "catch-up") : List.of(args);
+        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "growth", "mesh-processes", "catch-up", "node-memory") : List.of(args);
         long started = System.nanoTime();
         System.out.println("wirelab bench on " + machine());
         CommandBench.run("make", "-s", "build", "startup-cache");   // so that no timed or started process builds or trains
@@ -93,6 +93,9 @@ public final class Bench {
         }
         if (parts.contains("mesh-processes")) {
             MeshProcessBench.run();
+        }
+        if (parts.contains("node-memory")) {
+            MeshProcessBench.memory();
         }
         StringBuilder table = new StringBuilder();
         table.append("| figure | min | median | unit | target |\n|---|--:|--:|---|---|\n");

@@ -198,15 +198,23 @@ final class ExchangeBench {
             port = probe.getLocalPort();
         }
         // The server runs alone in its own JVM, started as make run-server starts it (the JVM
-        // flags of build/java-flags); its peak resident memory comes from /proc.
+        // flags of build/java-flags, the server's own, its start-up cache); its peak resident
+        // memory comes from /proc.
         List<String> command = new ArrayList<>(Files.readAllLines(Path.of("build/java-flags")));
+        Path ownFlags = Path.of("build/java-flags-ExchangeServer");
+        if (Files.exists(ownFlags)) {
+            command.addAll(Files.readAllLines(ownFlags));
+        }
+        if (Files.exists(Path.of("build/startup/ExchangeServer.aot"))) {
+            command.addAll(List.of("-XX:AOTCache=build/startup/ExchangeServer.aot", "-Xlog:aot=off", "-Xlog:cds=off"));
+        }
         command.addAll(List.of("-Xlog:gc:file=" + gcLog, "-Djava.util.logging.config.file=" + quietLogging,
                 "wirelab.exchange.ExchangeServer", "--port", String.valueOf(port), "--drop", "0.25"));
         Process server = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(gcLog.resolveSibling("server.out").toFile()).start();
         try {
             awaitListening(port);
-            loadOnce(port, 1_000, server.pid());   // warm-up
+            loadOnce(port, 1_000, server.pid(), true);   // warm-up
             int clients = 10_000;
             double[] errors = new double[Bench.REPEATS];
             double[] wall = new double[Bench.REPEATS];
@@ -214,7 +222,7 @@ final class ExchangeBench {
             double[] p99 = new double[Bench.REPEATS];
             double[] threads = new double[Bench.REPEATS];
             for (int i = 0; i < Bench.REPEATS; i++) {
-                double[] result = loadOnce(port, clients, server.pid());
+                double[] result = loadOnce(port, clients, server.pid(), true);
                 errors[i] = result[0];
                 wall[i] = result[1];
                 p50[i] = result[2];
@@ -226,19 +234,61 @@ final class ExchangeBench {
             Bench.record("  per-client time, p50", "ms", p50);
             Bench.record("  per-client time, p99", "ms", p99);
             Bench.record("  server OS threads at peak (virtual threads are not OS threads)", "threads", threads);
-            Bench.record("  server resident memory at peak, over all rounds (VmHWM)", "MB",
-                    new double[] {procStatusKb(server.pid(), "VmHWM") / 1024.0});
+            double oursMb = procStatusKb(server.pid(), "VmHWM") / 1024.0;
+            Bench.record("  server resident memory at peak, over all rounds (VmHWM)", "MB", new double[] {oursMb});
             double[] heap = peakHeapFromGcLog(gcLog);
             Bench.record("  server heap at peak, before GC", "MB", new double[] {heap[0]});
             Bench.record("  server heap at peak, live after GC", "MB", new double[] {heap[1]});
+            server.destroy();
+            server.waitFor();
+            nodeStandIn(clients, oursMb);
         } finally {
             server.destroy();
             server.waitFor();
         }
     }
 
-    /** [errors, wall ms, p50 ms, p99 ms, peak server OS threads] */
-    private static double[] loadOnce(int port, int clients, long serverPid) throws Exception {
+    /**
+     * The same rounds against a Node stand-in for the original main.js, when one is given: like
+     * the seed-style client, it is not part of this project; write it in a scratch folder (the
+     * book and behaviour of ../shared/REFERENCE.md, net.createServer, one write per packet) and
+     * name it in {@code BENCH_NODE_SERVER}; it is run as {@code node FILE PORT}. It may drop the
+     * last packet, as the original does, so its streams are checked for whole packets in order only.
+     */
+    private static void nodeStandIn(int clients, double oursMb) throws Exception {
+        String standIn = System.getenv("BENCH_NODE_SERVER");
+        if (standIn == null || !Files.exists(Path.of(standIn)) || !CommandBench.onPath("node")) {
+            System.out.println("  (no Node comparison: set BENCH_NODE_SERVER to a stand-in for main.js, with node on the PATH)");
+            return;
+        }
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        Process node = new ProcessBuilder("node", standIn, String.valueOf(port)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitListening(port);
+            loadOnce(port, 1_000, node.pid(), false);   // warm-up, as ours had
+            double[] errors = new double[Bench.REPEATS];
+            for (int i = 0; i < Bench.REPEATS; i++) {
+                errors[i] = loadOnce(port, clients, node.pid(), false)[0];
+            }
+            double theirsMb = procStatusKb(node.pid(), "VmHWM") / 1024.0;
+            Bench.record("  Node stand-in for main.js, the same rounds: errors", "errors", errors, "0", true, 0);
+            Bench.record("  Node stand-in: resident memory at peak (VmHWM)", "MB", new double[] {theirsMb});
+            Bench.record("  memory: ours / Node's", "x", new double[] {oursMb / theirsMb}, "<= 1.2", true, 1.2);
+        } finally {
+            node.destroy();
+            node.waitFor();
+        }
+    }
+
+    /**
+     * [errors, wall ms, p50 ms, p99 ms, peak server OS threads]; {@code lastAlwaysSent}: each
+     * stream must end with packet 14, as ours always does (the original may drop it).
+     */
+    private static double[] loadOnce(int port, int clients, long serverPid, boolean lastAlwaysSent) throws Exception {
         List<Packet> book = ExchangeServer.ORIGINAL_BOOK;
         ConcurrentLinkedQueue<Long> timesNanos = new ConcurrentLinkedQueue<>();
         AtomicInteger errors = new AtomicInteger();
@@ -273,7 +323,7 @@ final class ExchangeBench {
                             Bench.check(packet.equals(book.get(packet.sequence() - 1)) && packet.sequence() > last, "packet order and values");
                             last = packet.sequence();
                         }
-                        Bench.check(last == 14, "the last packet is 14");
+                        Bench.check(last == 14 || !lastAlwaysSent, "the last packet is 14");
                         timesNanos.add(System.nanoTime() - begin);
                     } catch (Exception | AssertionError e) {
                         errors.incrementAndGet();

@@ -37,6 +37,91 @@ final class MeshProcessBench {
         }
     }
 
+    /**
+     * A node's memory as make network N=3 starts three: resident (VmRSS) and proportional (Pss:
+     * shared pages split between the processes that map them) memory of each, ten seconds after
+     * start and ten seconds after 200 transactions went into the first; the median node. Then
+     * the same for three curriculum-style Node nodes (ws), when one is given: like the other Node
+     * programs it is not part of this project; write it in a scratch folder beside an
+     * {@code npm install ws} (the curriculum's index.js, reading PORT from FOLDER/.env and
+     * FOLDER/known-peers.json, writing FOLDER/transactions.json) and name it in
+     * {@code BENCH_NODE_NODE}; it is run as {@code node FILE FOLDER}.
+     */
+    static void memory() throws Exception {
+        System.out.println("a node's memory, three processes");
+        double[] ours = threeNodes(folder -> List.of("scripts/run-node.sh", folder.toString()), "ours");
+        String curriculum = System.getenv("BENCH_NODE_NODE");
+        if (curriculum == null || !Files.exists(Path.of(curriculum)) || !CommandBench.onPath("node")) {
+            System.out.println("  (no Node comparison: set BENCH_NODE_NODE to a curriculum-style node, with node on the PATH)");
+            return;
+        }
+        double[] theirs = threeNodes(folder -> List.of("node", curriculum, folder.toString()), "curriculum Node nodes");
+        Bench.record("  memory idle: ours / Node's (resident)", "x", new double[] {ours[0] / theirs[0]}, "<= 1.0", true, 1.0);
+        Bench.record("  memory after 200 transactions: ours / Node's (resident)", "x", new double[] {ours[2] / theirs[2]},
+                "<= 1.0", true, 1.0);
+    }
+
+    /** [idle RSS, idle PSS, after RSS, after PSS] of the median node, in MB; each row recorded as it is measured. */
+    private static double[] threeNodes(java.util.function.Function<Path, List<String>> command, String who) throws Exception {
+        Path root = Files.createTempDirectory("bench-node-memory");
+        List<Integer> ports = MeshBench.freePorts(3);
+        List<Process> nodes = new ArrayList<>();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        try {
+            for (int k = 0; k < 3; k++) {
+                Path folder = Files.createDirectories(root.resolve("node-" + (k + 1)));
+                Files.writeString(folder.resolve(".env"), "PORT=" + ports.get(k) + "\n");
+                Files.writeString(folder.resolve("known-peers.json"),
+                        "[\"ws://localhost:" + ports.get(0) + "\",\"ws://localhost:" + ports.get(2) + "\"]");
+                nodes.add(new ProcessBuilder(command.apply(folder)).redirectErrorStream(true)
+                        .redirectOutput(folder.resolve("node.log").toFile()).start());
+            }
+            Thread.sleep(10_000);   // started, meshed, and settled
+            double[] idle = medianMemory(nodes);
+            WebSocket entry = http.newWebSocketBuilder().buildAsync(URI.create("ws://localhost:" + ports.get(0)),
+                    new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 200; i++) {
+                entry.sendText("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"m-" + i + "\",\"from\":\"alice\",\"to\":\"bob\","
+                        + "\"amount\":" + i + "}}", true).get(10, TimeUnit.SECONDS);
+            }
+            entry.sendClose(1000, "done").get(10, TimeUnit.SECONDS);
+            Thread.sleep(10_000);   // gossiped, written, and settled
+            double[] after = medianMemory(nodes);
+            Bench.record("3 nodes (" + who + "), each 10 s after start: resident memory", "MB", new double[] {idle[0]});
+            Bench.record("  the same, proportional (shared pages split)", "MB", new double[] {idle[1]});
+            Bench.record("  10 s after 200 transactions into the first: resident memory", "MB", new double[] {after[0]});
+            Bench.record("  the same, proportional", "MB", new double[] {after[1]});
+            return new double[] {idle[0], idle[1], after[0], after[1]};
+        } finally {
+            http.shutdownNow();
+            for (Process node : nodes) {
+                node.destroy();
+            }
+            for (Process node : nodes) {
+                node.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** [VmRSS, Pss] of the median of the processes, in MB, from /proc/PID/smaps_rollup (Linux). */
+    private static double[] medianMemory(List<Process> processes) throws IOException {
+        List<double[]> each = new ArrayList<>();
+        for (Process process : processes) {
+            double rss = 0;
+            double pss = 0;
+            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/smaps_rollup"))) {
+                if (line.startsWith("Rss:")) {
+                    rss = Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                } else if (line.startsWith("Pss:")) {
+                    pss = Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                }
+            }
+            each.add(new double[] {rss, pss});
+        }
+        each.sort(java.util.Comparator.comparingDouble(m -> m[0]));
+        return each.get(each.size() / 2);
+    }
+
     private static double runOnce(int m) throws Exception {
         Path root = Files.createTempDirectory("bench-mesh-processes");
         List<Integer> ports = MeshBench.freePorts(NODES);
