@@ -94,12 +94,7 @@ final class MeshProcessBench {
             return new double[] {idle[0], idle[1], after[0], after[1]};
         } finally {
             http.shutdownNow();
-            for (Process node : nodes) {
-                node.destroy();
-            }
-            for (Process node : nodes) {
-                node.waitFor(10, TimeUnit.SECONDS);
-            }
+            stop(nodes);
         }
     }
 
@@ -158,12 +153,17 @@ final class MeshProcessBench {
             return seconds;
         } finally {
             http.shutdownNow();
-            for (Process node : nodes) {
-                node.destroy();
-            }
-            for (Process node : nodes) {
-                node.waitFor(10, TimeUnit.SECONDS);
-            }
+            stop(nodes);
+        }
+    }
+
+    /** Stops every node process it started, and waits for each to be gone. */
+    private static void stop(List<Process> nodes) throws InterruptedException {
+        for (Process node : nodes) {
+            node.destroy();
+        }
+        for (Process node : nodes) {
+            node.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
