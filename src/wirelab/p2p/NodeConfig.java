@@ -118,8 +118,8 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
     static final int RESERVED_DESCRIPTORS = 64;
 
     /**
-     * MAX_CONNECTIONS as many sockets as the process may open allow, so that sockets never take
-     * the descriptors the pool's appends need. Each incoming connection may hold two (its socket
+     * MAX_CONNECTIONS, lowered if need be to what the process's open-file limit allows, so
+     * that sockets never take the descriptors the pool's appends need. Each incoming connection may hold two (its socket
      * and, while it is served catch-up or the live view, the pool's file), as many more may be in
      * their handshake, and each outgoing connection two; {@link #RESERVED_DESCRIPTORS} are kept,
      * for the JVM (about 20 open at idle), the refusals being written

@@ -154,14 +154,14 @@ public final class WebSocketServer implements AutoCloseable {
     private final AtomicInteger openCount = new AtomicInteger();   // connections past the handshake, for maxConnections
     private final AtomicInteger unopenedCount = new AtomicInteger();   // sockets in their handshake or plain HTTP
     private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
-    private final Semaphore socketsHeld;
+    private final Semaphore socketsHeld;   // every socket accepted and not yet closed, on every listener
     /** Each source's quota of log lines, kept across its reconnects: the {@value #SOURCES_KEPT} heard from last. */
     private final Map<InetAddress, LogQuota> logQuotas = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<InetAddress, LogQuota> eldest) {
             return size() > SOURCES_KEPT;
         }
-    };   // every socket accepted and not yet closed, on every listener
+    };
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
