@@ -39,6 +39,30 @@ class NodeSafetyTest {
     }
 
     @Test
+    void theNodesClientSpeaksWsOnlyAndRefusesTlsWithAClearReason() throws Exception {
+        try (ServerSocket tlsServer = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Thread.ofVirtual().start(() -> {   // takes the TCP connection; TLS would start after it
+                try (Socket accepted = tlsServer.accept()) {
+                    accepted.getInputStream().read();
+                } catch (IOException e) {
+                    // the client gave up, as it should
+                }
+            });
+            java.net.http.HttpClient client = OutgoingConnection.newClient(threads);
+            var failure = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> client.newWebSocketBuilder().buildAsync(java.net.URI.create("wss://127.0.0.1:" + tlsServer.getLocalPort()),
+                            new java.net.http.WebSocket.Listener() { }).get(10, java.util.concurrent.TimeUnit.SECONDS));
+            StringBuilder causes = new StringBuilder();
+            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+                causes.append(cause).append("; ");
+            }
+            assertTrue(causes.toString().contains("a node dials ws:// only, never wss://"), causes.toString());
+            client.shutdownNow();
+        }
+    }
+
+    @Test
     void aWebPageFromAnotherSiteCannotWriteToTheNetwork() throws Exception {
         PeerNode node = startNode(NodeConfig.of(folder("a"), freePort(), List.of()));
         for (String origin : List.of("https://evil.example", "null", "http://10.0.0.7:8080")) {
