@@ -1,6 +1,8 @@
 package wirelab;
 
 import java.lang.System.Logger.Level;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One source's quota of log lines, so that a peer sending nothing but bad messages cannot fill
@@ -43,5 +45,23 @@ public final class LogQuota {
                     + " at once, or " + (int) PER_SECOND + " a second)");
         }
         log.log(level, line);
+    }
+
+    /** One quota per source, by name, for the {@code kept} sources heard from last (older ones start afresh). */
+    public static final class BySource {
+        private final Map<String, LogQuota> quotas;
+
+        public BySource(int kept) {
+            quotas = new LinkedHashMap<>(16, 0.75f, true) {   // access order: the least recently heard goes first
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, LogQuota> eldest) {
+                    return size() > kept;
+                }
+            };
+        }
+
+        public synchronized LogQuota of(String source) {
+            return quotas.computeIfAbsent(source, LogQuota::new);
+        }
     }
 }

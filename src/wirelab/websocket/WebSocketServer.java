@@ -18,7 +18,6 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,7 +49,6 @@ public final class WebSocketServer implements AutoCloseable {
     private static final System.Logger log = System.getLogger("websocket-server");
     /** Sockets held past both caps, each only while it is told 503: room to say why, not to hold a flood. */
     public static final int REFUSALS_IN_FLIGHT = 16;
-    private static final int SOURCES_KEPT = 1_000;
 
     /**
      * What the server tells its user. onOpen, onText and onError run on the connection's own
@@ -155,13 +153,8 @@ public final class WebSocketServer implements AutoCloseable {
     private final AtomicInteger unopenedCount = new AtomicInteger();   // sockets in their handshake or plain HTTP
     private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
     private final Semaphore socketsHeld;   // every socket accepted and not yet closed, on every listener
-    /** Each source's quota of log lines, kept across its reconnects: the {@value #SOURCES_KEPT} heard from last. */
-    private final Map<InetAddress, LogQuota> logQuotas = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<InetAddress, LogQuota> eldest) {
-            return size() > SOURCES_KEPT;
-        }
-    };
+    /** Each source's quota of log lines, kept across its reconnects: the 1,000 heard from last. */
+    private final LogQuota.BySource logQuotas = new LogQuota.BySource(1_000);
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
@@ -275,16 +268,10 @@ public final class WebSocketServer implements AutoCloseable {
 
     // --- one connection, top to bottom -----------------------------------------------------
 
-    private LogQuota logQuotaOf(InetAddress source) {
-        synchronized (logQuotas) {
-            return logQuotas.computeIfAbsent(source, address -> new LogQuota(address.getHostAddress()));
-        }
-    }
-
     private void serve(Socket socket) {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         InetAddress source = socket.getInetAddress();
-        LogQuota lines = logQuotaOf(source);
+        LogQuota lines = logQuotas.of(source.getHostAddress());
         int fromSource = socketsPerSource.merge(source, 1, Integer::sum);
         int unopened = unopenedCount.incrementAndGet();
         boolean stillUnopened = true;
