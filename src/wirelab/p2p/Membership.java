@@ -14,7 +14,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -65,11 +64,8 @@ final class Membership {
     private final ReentrantLock peersLock = new ReentrantLock();
     private final Map<IncomingConnection, Incoming> incoming = new ConcurrentHashMap<>();
 
-    /**
-     * A connection a peer opened to us, as gossip sees it, and the queue that writes to it;
-     * {@code knownPeer} is the known peer it says it is, when it comes from that peer's host, else null.
-     */
-    private record Incoming(Neighbour neighbour, Outbox outbox, String knownPeer) {
+    /** A connection a peer opened to us, as gossip sees it, and the queue that writes to it. */
+    private record Incoming(Neighbour neighbour, Outbox outbox) {
     }
 
     private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
@@ -311,9 +307,7 @@ final class Membership {
         if (claimed != null) {
             neighbour.showedItSpeaksWirelab();
         }
-        String knownPeer = claimed != null && knownPeerAddresses.contains(claimed)
-                && PeerAddresses.mayComeFrom(connection.remoteHost(), claimed) ? claimed : null;
-        incoming.put(connection, new Incoming(neighbour, outbox, knownPeer));
+        incoming.put(connection, new Incoming(neighbour, outbox));
         return neighbour;
     }
 
@@ -328,10 +322,7 @@ final class Membership {
             if (neighbour.isNeighbour()) {
                 return true;
             }
-            String knownPeer = incoming.values().stream().filter(open -> open.neighbour() == neighbour)
-                    .map(Incoming::knownPeer).filter(Objects::nonNull).findFirst().orElse(null);
-            boolean known = knownPeer != null && incomingNeighbours().noneMatch(n -> knownPeer.equals(n.address()));
-            if (incomingNeighbours().count() >= config.maxIncomingPeers() && !known) {
+            if (incomingNeighbours().count() >= config.maxIncomingPeers() && !isKnownPeerFromItsHost(neighbour)) {
                 return false;
             }
             neighbour.handshook();
@@ -340,6 +331,21 @@ final class Membership {
             }
             return true;
         }
+    }
+
+    /**
+     * True when the neighbour names a known peer in its Wirelab-Gossip header, comes from that
+     * peer's host, and no other incoming neighbour holds that address already. Asked only at
+     * the limit, so the host check (which may look a name up) costs an ordinary connection nothing.
+     */
+    private boolean isKnownPeerFromItsHost(Neighbour neighbour) {
+        String address = neighbour.address();
+        if (address == null || !knownPeerAddresses.contains(address)
+                || incomingNeighbours().anyMatch(other -> address.equals(other.address()))) {
+            return false;
+        }
+        return incoming.entrySet().stream().filter(open -> open.getValue().neighbour() == neighbour)
+                .anyMatch(open -> PeerAddresses.mayComeFrom(open.getKey().remoteHost(), address));
     }
 
     /** The incoming connection is gone: its outbox stops. Returns its neighbour, or null if it was never opened. */

@@ -46,7 +46,7 @@ final class Neighbour {
     private final Consumer<String> transport;
     private final BiConsumer<Integer, String> closer;
     private final MessageCounts counts;
-    private volatile String address;
+    private final String address;
     private volatile boolean speaksWirelab;
     private volatile boolean handshook;
     private volatile long lastHandshakeAnswerNanos;
@@ -99,10 +99,6 @@ final class Neighbour {
     /** The peer's ws:// address: the one we dialed, or the one it gave; null when it gave none. */
     String address() {
         return address;
-    }
-
-    void setAddress(String address) {
-        this.address = address;
     }
 
     boolean speaksWirelab() {

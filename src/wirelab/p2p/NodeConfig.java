@@ -75,11 +75,6 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
                     messagesPerSecond, transactionsPerSecond);
         }
-
-        public Limits withTransactionsPerSecond(int transactionsPerSecond) {
-            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
-                    messagesPerSecond, transactionsPerSecond);
-        }
     }
 
     /** A node on loopback that dials only loopback peers, with every other setting at its default. */
