@@ -1,16 +1,14 @@
 package wirelab;
 
 import java.lang.System.Logger.Level;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * One source's quota of log lines, so that a peer sending nothing but bad messages cannot fill
  * the disk with the lines that report them (Bitcoin Core limits its log per source location
  * for the same reason). A {@link TokenBucket} of {@link #BURST} lines refills at
  * {@link #PER_SECOND}; a line past it is counted instead of written, and the next line written
- * says how many were suppressed. Whoever keeps the quotas keeps one per source, by host, so
- * that reconnecting does not reset it.
+ * says how many were suppressed. Whoever keeps the quotas keeps one per source, by host (in a
+ * {@link RecentlyHeard}), so that reconnecting does not reset it.
  */
 public final class LogQuota {
 
@@ -45,23 +43,5 @@ public final class LogQuota {
                     + " at once, or " + (int) PER_SECOND + " a second)");
         }
         log.log(level, line);
-    }
-
-    /** One quota per source, by name, for the {@code kept} sources heard from last (older ones start afresh). */
-    public static final class BySource {
-        private final Map<String, LogQuota> quotas;
-
-        public BySource(int kept) {
-            quotas = new LinkedHashMap<>(16, 0.75f, true) {   // access order: the least recently heard goes first
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, LogQuota> eldest) {
-                    return size() > kept;
-                }
-            };
-        }
-
-        public synchronized LogQuota of(String source) {
-            return quotas.computeIfAbsent(source, LogQuota::new);
-        }
     }
 }

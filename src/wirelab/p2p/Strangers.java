@@ -1,12 +1,11 @@
 package wirelab.p2p;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 import wirelab.LogQuota;
+import wirelab.RecentlyHeard;
 import wirelab.TokenBucket;
 
 /**
@@ -71,30 +70,22 @@ final class Strangers {
         }
     }
 
-    private final long catchUpBytesPerMinute;
-    private final Map<String, Source> sources = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Source> eldest) {
-            return size() > MAX_SOURCES;
-        }
-    };
+    private final RecentlyHeard<String, Source> sources;
 
     Strangers(long catchUpBytesPerMinute) {
-        this.catchUpBytesPerMinute = catchUpBytesPerMinute;
+        this.sources = new RecentlyHeard<>(MAX_SOURCES, name -> new Source(name, catchUpBytesPerMinute));
     }
 
     /** The source of a connection from {@code host}; {@code claimedAddress} (or null) counts on loopback only. */
-    synchronized Source of(String host, String claimedAddress) {
-        String name = PeerAddresses.isLoopback(host) && claimedAddress != null ? claimedAddress : host;
-        return sources.computeIfAbsent(name, key -> new Source(key, catchUpBytesPerMinute));
+    Source of(String host, String claimedAddress) {
+        return sources.of(PeerAddresses.isLoopback(host) && claimedAddress != null ? claimedAddress : host);
     }
 
     /** The most recently heard sources' counters, for /status. */
-    synchronized Map<String, Object> counters(int atMost) {
-        List<Source> recent = new ArrayList<>(sources.values());
+    Map<String, Object> counters(int atMost) {
         Map<String, Object> counters = new LinkedHashMap<>();
-        for (int i = recent.size() - 1; i >= 0 && counters.size() < atMost; i--) {
-            counters.put(recent.get(i).name, recent.get(i).counters());
+        for (Source source : sources.newestFirst(atMost)) {
+            counters.put(source.name, source.counters());
         }
         return counters;
     }

@@ -28,6 +28,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 import wirelab.LogQuota;
+import wirelab.RecentlyHeard;
 import wirelab.Sockets;
 
 /**
@@ -154,7 +155,7 @@ public final class WebSocketServer implements AutoCloseable {
     private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
     private final Semaphore socketsHeld;   // every socket accepted and not yet closed, on every listener
     /** Each source's quota of log lines, kept across its reconnects: the 1,000 heard from last. */
-    private final LogQuota.BySource logQuotas = new LogQuota.BySource(1_000);
+    private final RecentlyHeard<String, LogQuota> logQuotas = new RecentlyHeard<>(1_000, LogQuota::new);
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
