@@ -156,7 +156,7 @@ final class Inbox {
                 log.log(INFO, "refused " + from + " as a neighbour: already " + config.maxIncomingPeers()
                         + " incoming (MAX_INCOMING_PEERS)");
                 if (from.speaksWirelab()) {   // it learns where else to go
-                    from.send("HANDSHAKE", PeerNode.message("HANDSHAKE", gson.toJsonTree(membership.peerExchangeData())));
+                    from.sendHandshake(membership.peerExchangeData());
                 }
                 from.close(Membership.TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers()
                         + " incoming neighbours, its limit; try another");
@@ -164,7 +164,7 @@ final class Inbox {
             }
             if (from.speaksWirelab()) {
                 from.mayAnswerHandshake();
-                from.send("HANDSHAKE", PeerNode.message("HANDSHAKE", gson.toJsonTree(membership.peerExchangeData())));
+                from.sendHandshake(membership.peerExchangeData());
                 catchUp.start(from);
             } else if (!data.isEmpty() && data.get(data.size() - 1).isJsonPrimitive()) {
                 // A curriculum node hears only on connections dialed to it, so we dial back the
@@ -176,7 +176,7 @@ final class Inbox {
             }
         } else if (from.direction == Neighbour.Direction.INCOMING && from.speaksWirelab() && from.mayAnswerHandshake()) {
             // a node of ours whose address book ran dry asks again: it learns our neighbours
-            from.send("HANDSHAKE", PeerNode.message("HANDSHAKE", gson.toJsonTree(membership.peerExchangeData())));
+            from.sendHandshake(membership.peerExchangeData());
         }
         int limit = config.maxAddressesPerHandshake();
         if (data.size() > limit) {

@@ -1,8 +1,11 @@
 package wirelab.p2p;
 
 import java.lang.System.Logger.Level;
+import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+
+import com.google.gson.JsonArray;
 
 import wirelab.TokenBucket;
 
@@ -68,6 +71,13 @@ final class Neighbour {
     void send(String type, String text) {
         counts.sent(type, OutgoingConnection.utf8Length(text));
         transport.accept(text);
+    }
+
+    /** Sends a HANDSHAKE naming these addresses: the curriculum's list, or our neighbours for peer exchange. */
+    void sendHandshake(List<String> addresses) {
+        JsonArray data = new JsonArray();
+        addresses.forEach(data::add);
+        send("HANDSHAKE", PeerNode.message("HANDSHAKE", data));
     }
 
     /** Called by the connection's reader before each message it hands on: waits while the neighbour is past its message rate. */

@@ -292,7 +292,7 @@ public final class PeerNode implements AutoCloseable {
     /** The outgoing connection opened: we say HANDSHAKE, the first message on every connection. */
     void connected(OutgoingConnection connection) {
         List<String> handshakeData = membership.connected(connection);
-        connection.neighbour.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(handshakeData)));
+        connection.neighbour.sendHandshake(handshakeData);
         events.publish("out", "HANDSHAKE", connection.address, null);
         log.log(INFO, "connected to " + connection.address + "; sent HANDSHAKE " + handshakeData);
     }
@@ -384,7 +384,7 @@ public final class PeerNode implements AutoCloseable {
                 .filter(n -> n.direction == Neighbour.Direction.OUTGOING && n.speaksWirelab()).toList();
         if (!ours.isEmpty()) {
             Neighbour asked = ours.get(ThreadLocalRandom.current().nextInt(ours.size()));
-            asked.send("HANDSHAKE", message("HANDSHAKE", gson.toJsonTree(membership.handshakeData())));
+            asked.sendHandshake(membership.handshakeData());
             log.log(INFO, "address book ran dry with slots free; sent HANDSHAKE to " + asked + " again for its neighbours");
         }
     }
