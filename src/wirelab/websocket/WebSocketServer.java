@@ -155,7 +155,8 @@ public final class WebSocketServer implements AutoCloseable {
     private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
     private final Semaphore socketsHeld;   // every socket accepted and not yet closed, on every listener
     /** Each source's quota of log lines, kept across its reconnects: the 1,000 heard from last. */
-    private final RecentlyHeard<String, LogQuota> logQuotas = new RecentlyHeard<>(1_000, LogQuota::new);
+    private final RecentlyHeard<InetAddress, LogQuota> logQuotas =
+            new RecentlyHeard<>(1_000, address -> new LogQuota(address.getHostAddress()));
 
     private WebSocketServer(Options options, Listener listener, Function<HttpRequest, HttpResponse> plainHttp) {
         this.options = options;
@@ -272,7 +273,7 @@ public final class WebSocketServer implements AutoCloseable {
     private void serve(Socket socket) {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         InetAddress source = socket.getInetAddress();
-        LogQuota lines = logQuotas.of(source.getHostAddress());
+        LogQuota lines = logQuotas.of(source);
         int fromSource = socketsPerSource.merge(source, 1, Integer::sum);
         int unopened = unopenedCount.incrementAndGet();
         boolean stillUnopened = true;
