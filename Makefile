@@ -32,9 +32,10 @@ JAR_TOOL := $(JDK)/bin/jar
 # the list from build/java-flags. Why each flag is there, with the figures behind it:
 # test/wirelab/bench/README.md ("Why each JVM flag is there").
 #   -Xms8m -Xmx512m -XX:Min/MaxHeapFreeRatio                  a small heap that grows as the load needs, and shrinks back
+#   -XX:StringTableSize=4096                                  the interned-string table starts small (it grows as needed)
 #   -XX:UserThreadWaitAttemptsAtExit=0 (JDK 22+)              no 300 ms wait at exit for the socket poller thread
 #   -XX:TrimNativeHeapInterval=1000 (JDK 22+)                 malloc's freed memory (the compilers' arenas) back to the OS each second
-RUN_FLAGS := -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 \
+RUN_FLAGS := -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:StringTableSize=4096 \
              -Djava.util.logging.config.file=$(abspath src/logging.properties)
 ifneq ($(filter-out 21,$(JDK_MAJOR)),)
   RUN_FLAGS += -XX:UserThreadWaitAttemptsAtExit=0 -XX:TrimNativeHeapInterval=1000

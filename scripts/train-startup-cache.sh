@@ -17,6 +17,11 @@ training() {   # training MAIN: JAVA_CMD runs MAIN as the scripts do, writing it
   local name="${1##*.}"
   if [ "$major" -ge 25 ]; then
     java_command "$1" "-XX:AOTCacheOutput=$out/$name.aot"
+    # By default the cache also keeps each method's profile, which only C2 reads: an entry point
+    # that runs C1 alone (-XX:TieredStopAtLevel=1) keeps none, and maps that much less.
+    if [[ " ${JAVA_CMD[*]} " == *" -XX:TieredStopAtLevel=1 "* ]]; then
+      java_command "$1" "-XX:AOTCacheOutput=$out/$name.aot" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining
+    fi
   else
     java_command "$1" "-XX:ArchiveClassesAtExit=$out/$name.jsa"
   fi
