@@ -15,13 +15,12 @@ trap 'kill "${server_pid:-}" "${node_pid:-}" "${peer_pid:-}" 2>/dev/null; rm -rf
 
 training() {   # training MAIN: JAVA_CMD runs MAIN as the scripts do, writing its cache as it exits
   local name="${1##*.}"
-  if [ "$major" -ge 25 ]; then
-    java_command "$1" "-XX:AOTCacheOutput=$out/$name.aot"
+  if [ "$major" -ge 25 ] && grep -qx -- -XX:TieredStopAtLevel=1 "$ROOT/build/java-flags-$name" 2>/dev/null; then
     # By default the cache also keeps each method's profile, which only C2 reads: an entry point
-    # that runs C1 alone (-XX:TieredStopAtLevel=1) keeps none, and maps that much less.
-    if [[ " ${JAVA_CMD[*]} " == *" -XX:TieredStopAtLevel=1 "* ]]; then
-      java_command "$1" "-XX:AOTCacheOutput=$out/$name.aot" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining
-    fi
+    # that runs C1 alone keeps none, and maps that much less.
+    java_command "$1" "-XX:AOTCacheOutput=$out/$name.aot" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining
+  elif [ "$major" -ge 25 ]; then
+    java_command "$1" "-XX:AOTCacheOutput=$out/$name.aot"
   else
     java_command "$1" "-XX:ArchiveClassesAtExit=$out/$name.jsa"
   fi
