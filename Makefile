@@ -46,12 +46,12 @@ endif
 #   -XX:+UseG1GC -XX:G1HeapRegionSize=1m -XX:GCTimeRatio=4 -XX:MaxGCPauseMillis=20 (server)
 #                                                             collects what dies old, so the heap follows the live set
 #   -XX:TieredStopAtLevel=1 (client, add-transaction, node)   C1 only: short commands and ten nodes never repay C2
-#   -XX:CompileThresholdScaling=0.1 (node)                    compile sooner: a node's first burst leaves the interpreter
+#   -XX:CompileThresholdScaling=0.3 (node)                    compile sooner: a node's first burst leaves the interpreter
 #   -Djdk.virtualThreadScheduler.parallelism=1 (node, JDK 24+) one carrier thread, as Node's one event loop
 ExchangeServer_FLAGS := -XX:+UseG1GC -XX:G1HeapRegionSize=1m -XX:GCTimeRatio=4 -XX:MaxGCPauseMillis=20
 ExchangeClient_FLAGS := -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 AddTransaction_FLAGS := -XX:+UseSerialGC -XX:TieredStopAtLevel=1
-PeerNode_FLAGS       := -XX:+UseSerialGC -Xms4m -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.1
+PeerNode_FLAGS       := -XX:+UseSerialGC -Xms4m -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.3
 ifneq ($(filter-out 21 22 23,$(JDK_MAJOR)),)
   PeerNode_FLAGS += -Djdk.virtualThreadScheduler.parallelism=1
 endif
