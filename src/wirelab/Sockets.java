@@ -160,7 +160,7 @@ public final class Sockets {
         try (socket) {
             socket.shutdownOutput();
             InputStream in = socket.getInputStream();
-            byte[] discard = new byte[512];
+            byte[] discard = new byte[64];   // small: each waiting connection holds one, and most peers send only their FIN
             while (readBefore(deadline, socket, in, discard, 0, discard.length, "the drain") >= 0) {
                 // discarded: the peer closing its side ends the loop, a clean FIN both ways
             }
