@@ -187,19 +187,84 @@ final class ExchangeBench {
         }
     }
 
-    // --- 3. load: 10,000 concurrent clients against one server process ----------------------
+    // --- 3. load: 10,000 concurrent clients against the server process ------------------------
 
+    /**
+     * Three rounds of 10,000 concurrent clients after a warm-up, against the server as make
+     * run-server starts it. Its peak resident memory moves from one process to the next with
+     * how far the collector lets the heap run before a collection, so the rounds are run
+     * against three server processes in turn, each followed by the same rounds against the Node
+     * stand-in for main.js when one is named, and the ratio is taken pair by pair.
+     */
     static void load() throws Exception {
-        Path gcLog = Path.of("build/bench/server-gc.log").toAbsolutePath();
+        int clients = 10_000;
+        int rounds = Bench.REPEATS * Bench.REPEATS;
+        double[] errors = new double[rounds];
+        double[] wall = new double[rounds];
+        double[] p50 = new double[rounds];
+        double[] p99 = new double[rounds];
+        double[] threads = new double[rounds];
+        double[] oursMb = new double[Bench.REPEATS];
+        double[] heapBeforeGc = new double[Bench.REPEATS];
+        double[] heapAfterGc = new double[Bench.REPEATS];
+        String standIn = nodeStandIn();
+        double[] theirErrors = new double[rounds];
+        double[] theirsMb = new double[Bench.REPEATS];
+        double[] ratio = new double[Bench.REPEATS];
+        for (int run = 0; run < Bench.REPEATS; run++) {
+            Path gcLog = Path.of("build/bench/server-gc.log").toAbsolutePath();
+            int port = freePort();
+            Process server = startServer(gcLog, port);
+            try {
+                awaitListening(port);
+                loadOnce(port, 1_000, server.pid(), true);   // warm-up
+                for (int round = 0; round < Bench.REPEATS; round++) {
+                    double[] result = loadOnce(port, clients, server.pid(), true);
+                    int i = run * Bench.REPEATS + round;
+                    errors[i] = result[0];
+                    wall[i] = result[1];
+                    p50[i] = result[2];
+                    p99[i] = result[3];
+                    threads[i] = result[4];
+                }
+                oursMb[run] = procStatusKb(server.pid(), "VmHWM") / 1024.0;
+                double[] heap = peakHeapFromGcLog(gcLog);
+                heapBeforeGc[run] = heap[0];
+                heapAfterGc[run] = heap[1];
+            } finally {
+                server.destroy();
+                server.waitFor();
+            }
+            if (standIn != null) {
+                theirsMb[run] = standInPeakMb(standIn, clients, theirErrors, run * Bench.REPEATS);
+                ratio[run] = oursMb[run] / theirsMb[run];
+            }
+        }
+        Bench.record("10,000 concurrent clients: errors", "errors", errors, "0", true, 0);
+        Bench.record("  wall time for all 10,000 streams", "ms", wall);
+        Bench.record("  per-client time, p50", "ms", p50);
+        Bench.record("  per-client time, p99", "ms", p99);
+        Bench.record("  server OS threads at peak (virtual threads are not OS threads)", "threads", threads);
+        Bench.record("  server resident memory at peak, over one process's rounds (VmHWM)", "MB", oursMb);
+        Bench.record("  server heap at peak, before GC", "MB", heapBeforeGc);
+        Bench.record("  server heap at peak, live after GC", "MB", heapAfterGc);
+        if (standIn == null) {
+            System.out.println("  (no Node comparison: set BENCH_NODE_SERVER to a stand-in for main.js, with node on the PATH)");
+            return;
+        }
+        Bench.record("  Node stand-in for main.js, the same rounds: errors", "errors", theirErrors, "0", true, 0);
+        Bench.record("  Node stand-in: resident memory at peak (VmHWM)", "MB", theirsMb);
+        Bench.record("  memory: ours / Node's, process by process", "x", ratio, "<= 1.2", true, 1.2);
+    }
+
+    /**
+     * The server in its own JVM, started as make run-server starts it (the JVM flags of
+     * build/java-flags, the server's own, its start-up cache); its peak resident memory comes
+     * from /proc.
+     */
+    private static Process startServer(Path gcLog, int port) throws IOException {
         Files.createDirectories(gcLog.getParent());
         Path quietLogging = Path.of("test/wirelab/bench/logging.properties").toAbsolutePath();
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        // The server runs alone in its own JVM, started as make run-server starts it (the JVM
-        // flags of build/java-flags, the server's own, its start-up cache); its peak resident
-        // memory comes from /proc.
         List<String> command = new ArrayList<>(Files.readAllLines(Path.of("build/java-flags")));
         Path ownFlags = Path.of("build/java-flags-ExchangeServer");
         if (Files.exists(ownFlags)) {
@@ -210,77 +275,46 @@ final class ExchangeBench {
         }
         command.addAll(List.of("-Xlog:gc:file=" + gcLog, "-Djava.util.logging.config.file=" + quietLogging,
                 "wirelab.exchange.ExchangeServer", "--port", String.valueOf(port), "--drop", "0.25"));
-        Process server = new ProcessBuilder(command)
+        return new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(gcLog.resolveSibling("server.out").toFile()).start();
-        try {
-            awaitListening(port);
-            loadOnce(port, 1_000, server.pid(), true);   // warm-up
-            int clients = 10_000;
-            double[] errors = new double[Bench.REPEATS];
-            double[] wall = new double[Bench.REPEATS];
-            double[] p50 = new double[Bench.REPEATS];
-            double[] p99 = new double[Bench.REPEATS];
-            double[] threads = new double[Bench.REPEATS];
-            for (int i = 0; i < Bench.REPEATS; i++) {
-                double[] result = loadOnce(port, clients, server.pid(), true);
-                errors[i] = result[0];
-                wall[i] = result[1];
-                p50[i] = result[2];
-                p99[i] = result[3];
-                threads[i] = result[4];
-            }
-            Bench.record("10,000 concurrent clients: errors", "errors", errors, "0", true, 0);
-            Bench.record("  wall time for all 10,000 streams", "ms", wall);
-            Bench.record("  per-client time, p50", "ms", p50);
-            Bench.record("  per-client time, p99", "ms", p99);
-            Bench.record("  server OS threads at peak (virtual threads are not OS threads)", "threads", threads);
-            double oursMb = procStatusKb(server.pid(), "VmHWM") / 1024.0;
-            Bench.record("  server resident memory at peak, over all rounds (VmHWM)", "MB", new double[] {oursMb});
-            double[] heap = peakHeapFromGcLog(gcLog);
-            Bench.record("  server heap at peak, before GC", "MB", new double[] {heap[0]});
-            Bench.record("  server heap at peak, live after GC", "MB", new double[] {heap[1]});
-            server.destroy();
-            server.waitFor();
-            nodeStandIn(clients, oursMb);
-        } finally {
-            server.destroy();
-            server.waitFor();
-        }
     }
 
     /**
-     * The same rounds against a Node stand-in for the original main.js, when one is given: like
-     * the seed-style client, it is not part of this project; write it in a scratch folder (the
-     * book and behaviour of ../shared/REFERENCE.md, net.createServer, one write per packet) and
-     * name it in {@code BENCH_NODE_SERVER}; it is run as {@code node FILE PORT}. It may drop the
-     * last packet, as the original does, so its streams are checked for whole packets in order only.
+     * The Node stand-in for main.js, when one is given: like the seed-style client, it is not
+     * part of this project; write it in a scratch folder (the book and behaviour of
+     * ../shared/REFERENCE.md, net.createServer, one write per packet) and name it in
+     * {@code BENCH_NODE_SERVER}; it is run as {@code node FILE PORT}. null when there is none.
      */
-    private static void nodeStandIn(int clients, double oursMb) throws Exception {
+    private static String nodeStandIn() {
         String standIn = System.getenv("BENCH_NODE_SERVER");
-        if (standIn == null || !Files.exists(Path.of(standIn)) || !CommandBench.onPath("node")) {
-            System.out.println("  (no Node comparison: set BENCH_NODE_SERVER to a stand-in for main.js, with node on the PATH)");
-            return;
-        }
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        return standIn != null && Files.exists(Path.of(standIn)) && CommandBench.onPath("node") ? standIn : null;
+    }
+
+    /**
+     * The same warm-up and rounds against one process of the Node stand-in: its peak resident
+     * memory, its errors put in {@code errors} from {@code first} on. It may drop the last
+     * packet, as the original does, so its streams are checked for whole packets in order only.
+     */
+    private static double standInPeakMb(String standIn, int clients, double[] errors, int first) throws Exception {
+        int port = freePort();
         Process node = new ProcessBuilder("node", standIn, String.valueOf(port)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             awaitListening(port);
             loadOnce(port, 1_000, node.pid(), false);   // warm-up, as ours had
-            double[] errors = new double[Bench.REPEATS];
-            for (int i = 0; i < Bench.REPEATS; i++) {
-                errors[i] = loadOnce(port, clients, node.pid(), false)[0];
+            for (int round = 0; round < Bench.REPEATS; round++) {
+                errors[first + round] = loadOnce(port, clients, node.pid(), false)[0];
             }
-            double theirsMb = procStatusKb(node.pid(), "VmHWM") / 1024.0;
-            Bench.record("  Node stand-in for main.js, the same rounds: errors", "errors", errors, "0", true, 0);
-            Bench.record("  Node stand-in: resident memory at peak (VmHWM)", "MB", new double[] {theirsMb});
-            Bench.record("  memory: ours / Node's", "x", new double[] {oursMb / theirsMb}, "<= 1.2", true, 1.2);
+            return procStatusKb(node.pid(), "VmHWM") / 1024.0;
         } finally {
             node.destroy();
             node.waitFor();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
         }
     }
 
@@ -297,7 +331,7 @@ final class ExchangeBench {
         AtomicInteger peakThreads = new AtomicInteger();
         Thread sampler = Thread.ofVirtual().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                peakThreads.accumulateAndGet(osThreads(serverPid), Math::max);
+                peakThreads.accumulateAndGet((int) procStatusKb(serverPid, "Threads"), Math::max);
                 try {
                     Thread.sleep(20);
                 } catch (InterruptedException e) {
@@ -351,25 +385,12 @@ final class ExchangeBench {
         return sortedNanos[(int) Math.min(sortedNanos.length - 1, Math.floor(p * sortedNanos.length))] / 1e6;
     }
 
-    /** A "Name:   1234 kB" line of /proc/PID/status, in kB (Linux); 0 when there is none. */
+    /** The number in a "Name:   1234 kB" line of /proc/PID/status (Linux); 0 when there is none. */
     static long procStatusKb(long pid, String name) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith(name + ":")) {
                     return Long.parseLong(line.replaceAll("\\D", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // the process is gone or this is not Linux
-        }
-        return 0;
-    }
-
-    private static int osThreads(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("Threads:")) {
-                    return Integer.parseInt(line.substring(8).trim());
                 }
             }
         } catch (IOException | NumberFormatException e) {
