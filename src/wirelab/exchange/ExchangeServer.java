@@ -167,8 +167,8 @@ public final class ExchangeServer implements AutoCloseable {
                 }
                 switch (request.callType()) {
                     case Packet.Request.STREAM_ALL_PACKETS -> {
-                        // The stream's buffer is let go before the wait for the client's FIN:
-                        // under 10,000 clients, the waiting connections are most of the heap.
+                        // The wait for the client's FIN comes here, once streamAllPackets has
+                        // returned, so a waiting connection no longer holds the stream's buffer.
                         if (streamAllPackets(out, client)) {
                             Sockets.closeAfterLastWord(socket, 2_000);
                         }
