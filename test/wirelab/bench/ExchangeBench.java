@@ -211,8 +211,8 @@ final class ExchangeBench {
         double[] theirErrors = new double[rounds];
         double[] theirsMb = new double[Bench.REPEATS];
         double[] ratio = new double[Bench.REPEATS];
+        Path gcLog = Path.of("build/bench/server-gc.log").toAbsolutePath();   // each server process writes it anew
         for (int run = 0; run < Bench.REPEATS; run++) {
-            Path gcLog = Path.of("build/bench/server-gc.log").toAbsolutePath();
             int port = freePort();
             Process server = startServer(gcLog, port);
             try {
