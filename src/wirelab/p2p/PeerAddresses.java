@@ -248,13 +248,13 @@ final class PeerAddresses {
      * asks only for hosts the user wrote in known-peers.json); one that does not resolve is false.
      */
     static boolean mayComeFrom(String remoteHost, String address) {
-        String host = URI.create(address).getHost();
+        String host = bareHost(URI.create(address));
         if (isLoopback(remoteHost) && isLoopback(host)) {
             return true;
         }
         try {
             InetAddress remote = InetAddress.getByName(remoteHost);   // a literal: parsed, not looked up
-            for (InetAddress each : InetAddress.getAllByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host)) {
+            for (InetAddress each : InetAddress.getAllByName(host)) {
                 if (each.equals(remote)) {
                     return true;
                 }
