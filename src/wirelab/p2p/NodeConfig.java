@@ -114,11 +114,12 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
 
     /**
      * MAX_CONNECTIONS, lowered if need be to what the process's open-file limit allows, so
-     * that sockets never take the descriptors the pool's appends need. Each incoming connection may hold two (its socket
-     * and, while it is served catch-up or the live view, the pool's file), as many more may be in
-     * their handshake, and each outgoing connection two; {@link #RESERVED_DESCRIPTORS} are kept,
-     * for the JVM (about 20 open at idle), the refusals being written
-     * ({@link wirelab.websocket.WebSocketServer#REFUSALS_IN_FLIGHT}) and the pool's appends.
+     * that sockets never take the descriptors the pool's appends need. Each incoming connection
+     * may hold two (its socket and, while it is served catch-up or the live view, the pool's
+     * file), as many more may be in their handshake, and each outgoing connection two;
+     * {@link #RESERVED_DESCRIPTORS} are kept, for the JVM (about 20 open at idle), the refusals
+     * being written ({@link wirelab.websocket.WebSocketServer#REFUSALS_IN_FLIGHT}) and the
+     * pool's appends.
      *
      * @param openFileLimit the process's limit ({@link #openFileLimit()})
      * @throws IOException when the limit leaves no room for even one connection
