@@ -387,8 +387,13 @@ final class ExchangeBench {
 
     /** The number in a "Name:   1234 kB" line of /proc/PID/status (Linux); 0 when there is none. */
     static long procStatusKb(long pid, String name) {
+        return procKb(pid, "status", name);
+    }
+
+    /** The number in a "Name:   1234 kB" line of /proc/PID/FILE (status, smaps_rollup; Linux); 0 when there is none. */
+    static long procKb(long pid, String file, String name) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/" + file))) {
                 if (line.startsWith(name + ":")) {
                     return Long.parseLong(line.replaceAll("\\D", ""));
                 }

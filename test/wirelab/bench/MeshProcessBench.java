@@ -99,19 +99,11 @@ final class MeshProcessBench {
     }
 
     /** [VmRSS, Pss] of the median of the processes, in MB, from /proc/PID/smaps_rollup (Linux). */
-    private static double[] medianMemory(List<Process> processes) throws IOException {
+    private static double[] medianMemory(List<Process> processes) {
         List<double[]> each = new ArrayList<>();
         for (Process process : processes) {
-            double rss = 0;
-            double pss = 0;
-            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/smaps_rollup"))) {
-                if (line.startsWith("Rss:")) {
-                    rss = Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-                } else if (line.startsWith("Pss:")) {
-                    pss = Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-                }
-            }
-            each.add(new double[] {rss, pss});
+            each.add(new double[] {ExchangeBench.procKb(process.pid(), "smaps_rollup", "Rss") / 1024.0,
+                    ExchangeBench.procKb(process.pid(), "smaps_rollup", "Pss") / 1024.0});
         }
         each.sort(java.util.Comparator.comparingDouble(m -> m[0]));
         return each.get(each.size() / 2);
