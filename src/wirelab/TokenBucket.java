@@ -29,6 +29,12 @@ public final class TokenBucket {
         return true;
     }
 
+    /** The tokens there are now, taking none. */
+    public synchronized double available() {
+        refill();
+        return tokens;
+    }
+
     private void refill() {
         long now = System.nanoTime();
         tokens = Math.min(burst, tokens + (now - lastNanos) / 1e9 * perSecond);

@@ -10,11 +10,12 @@ import java.util.function.Predicate;
 /**
  * The addresses this node has heard of and may dial: what HyParView calls the passive view, in
  * a simple form. HANDSHAKEs fill it. When an outgoing slot is free the node picks from it at
- * random: picking the first learned would make every newcomer dial the oldest nodes, a star.
- * An address that cannot be dialed leaves the book; one whose connection ended (its node refused
- * us, dropped us, or we dropped it for breaking the rules) is not picked again for
- * {@link #BACK_OFF_MS}, so that nobody is redialed in a loop; the back-off ends early when
- * that node dials us itself, which shows it is back.
+ * random (picking the first learned would make every newcomer dial the oldest nodes, a star),
+ * and a picked address leaves the book for the active view, as in HyParView. One that cannot
+ * be dialed is gone; one whose connection ended (its node refused us, dropped us, or we dropped
+ * it for breaking the rules) comes back, but is not picked again for {@link #BACK_OFF_MS}, so
+ * that nobody is redialed in a loop; the back-off ends early when that node dials us itself,
+ * which shows it is back.
  *
  * <p>It holds at most {@link #CAPACITY} addresses. A new one then takes the place of one chosen
  * at random, so the book keeps up with a changing network, and no flood of addresses grows it.
@@ -43,6 +44,17 @@ final class AddressBook {
 
     /** The address could not be dialed: forgotten until a HANDSHAKE names it again. */
     synchronized void remove(String address) {
+        removeKeepingBackOff(address);
+        backOffUntilNanos.remove(address);
+    }
+
+    /** Our connection to it ended: back in the book, but not picked again for a while. */
+    synchronized void lost(String address) {
+        add(address);
+        backOff(address);
+    }
+
+    private void removeKeepingBackOff(String address) {
         Integer index = indexOf.remove(address);
         if (index == null) {
             return;
@@ -52,12 +64,13 @@ final class AddressBook {
             addresses.set(index, last);
             indexOf.put(last, index);
         }
-        backOffUntilNanos.remove(address);
     }
 
-    /** Our connection to it ended: not picked again for a while. */
+    /** Its node ended our connection, or misbehaved: if it is in the book, it is not picked again for a while. */
     synchronized void backOff(String address) {
-        backOffUntilNanos.put(address, System.nanoTime() + BACK_OFF_MS * 1_000_000);
+        if (indexOf.containsKey(address)) {
+            backOffUntilNanos.put(address, System.nanoTime() + BACK_OFF_MS * 1_000_000);
+        }
     }
 
     /** Its node dialed us: it is there, and may be picked again. */
@@ -65,7 +78,7 @@ final class AddressBook {
         backOffUntilNanos.remove(address);
     }
 
-    /** Up to {@code n} different addresses, chosen at random among those {@code eligible} accepts and none backed off. */
+    /** Up to {@code n} different addresses, chosen at random among those {@code eligible} accepts and none backed off; they leave the book. */
     synchronized List<String> pick(int n, Predicate<String> eligible) {
         List<String> picked = new ArrayList<>();
         String[] order = addresses.toArray(String[]::new);
@@ -82,6 +95,7 @@ final class AddressBook {
                 picked.add(candidate);
             }
         }
+        picked.forEach(this::removeKeepingBackOff);
         return picked;
     }
 

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
-import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
@@ -48,7 +48,6 @@ import com.google.gson.JsonObject;
 final class BroadcastTree {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    private static final Gson gson = new Gson();
 
     /** How long an announced id may take to come whole before we GRAFT for it: at least this, ... */
     static final long GRAFT_TIMEOUT_MS = 1_000;
@@ -62,8 +61,8 @@ final class BroadcastTree {
     /** One link's side of the tree: eager or lazy, what waits to be announced on it, and what was. */
     static final class Link {
         private boolean eager = true;
-        private List<String> toAnnounce = new ArrayList<>();
-        private final Set<String> announced = new LinkedHashSet<>();
+        private List<TransactionDigest> toAnnounce = new ArrayList<>();
+        private final Set<TransactionDigest> announced = new LinkedHashSet<>();
 
         synchronized boolean isEager() {
             return eager;
@@ -77,17 +76,17 @@ final class BroadcastTree {
         }
 
         /** Queues an id for the next IHAVE; past MAX_ANNOUNCED_PER_LINK waiting, the id is not announced (catch-up covers it). */
-        synchronized void announce(String id) {
+        synchronized void announce(TransactionDigest id) {
             if (toAnnounce.size() < MAX_ANNOUNCED_PER_LINK) {
                 toAnnounce.add(id);
             }
         }
 
         /** The ids waiting to be announced, now counted as announced (a GRAFT may ask for them). */
-        synchronized List<String> takeToAnnounce() {
-            List<String> ids = toAnnounce;
+        synchronized List<TransactionDigest> takeToAnnounce() {
+            List<TransactionDigest> ids = toAnnounce;
             toAnnounce = new ArrayList<>();
-            for (String id : ids) {
+            for (TransactionDigest id : ids) {
                 if (announced.add(id) && announced.size() > MAX_ANNOUNCED_PER_LINK) {
                     var oldest = announced.iterator();
                     oldest.next();
@@ -97,7 +96,7 @@ final class BroadcastTree {
             return ids;
         }
 
-        synchronized boolean takeAnnounced(String id) {
+        synchronized boolean takeAnnounced(TransactionDigest id) {
             return announced.remove(id);
         }
     }
@@ -108,7 +107,7 @@ final class BroadcastTree {
 
     private final TransactionPool pool;
     private final NodeEvents events;
-    private final Map<String, Missing> missing = new LinkedHashMap<>();   // in the order announced: oldest first
+    private final Map<TransactionDigest, Missing> missing = new LinkedHashMap<>();   // in the order announced: oldest first
     private long graftTimeoutMs = GRAFT_TIMEOUT_MS;                         // guarded by this
 
     BroadcastTree(TransactionPool pool, NodeEvents events) {
@@ -116,15 +115,15 @@ final class BroadcastTree {
         this.events = events;
     }
 
-    /** Passes a transaction this node has just stored on, to every neighbour but the one it came from. */
-    void broadcast(String id, String messageText, Neighbour from, List<Neighbour> neighbours) {
+    /** Passes a transaction this node has just stored on, to every neighbour but the one it came from; {@code name} is for the live view. */
+    void broadcast(TransactionDigest id, String name, String messageText, Neighbour from, List<Neighbour> neighbours) {
         for (Neighbour neighbour : neighbours) {
             if (neighbour == from) {
                 continue;
             }
             if (!neighbour.speaksWirelab() || neighbour.link.isEager()) {
                 neighbour.send("TRANSACTION", messageText);   // byte for byte: curriculum nodes compare content
-                events.publish("out", "TRANSACTION", neighbour.peer, id);
+                events.publish("out", "TRANSACTION", neighbour.peer, name);
             } else {
                 neighbour.link.announce(id);
             }
@@ -134,7 +133,7 @@ final class BroadcastTree {
     /** On the heartbeat: one IHAVE to each lazy link, naming every transaction stored since the last one. */
     void flushAnnouncements(List<Neighbour> neighbours) {
         for (Neighbour neighbour : neighbours) {
-            List<String> ids = neighbour.link.takeToAnnounce();
+            List<TransactionDigest> ids = neighbour.link.takeToAnnounce();
             for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
                 neighbour.send("IHAVE", message("IHAVE", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
             }
@@ -151,7 +150,7 @@ final class BroadcastTree {
      * prune it again. So the timeout grows at once to twice the lateness seen (up to
      * MAX_GRAFT_TIMEOUT_MS), and shrinks by about a tenth a second ({@link #graftOverdue}).
      */
-    synchronized void stored(String id) {
+    synchronized void stored(TransactionDigest id) {
         Missing awaited = missing.remove(id);
         if (awaited != null) {
             long lateMs = (System.nanoTime() - awaited.sinceNanos()) / 1_000_000;
@@ -187,14 +186,14 @@ final class BroadcastTree {
 
     /** Ids the neighbour holds: the ones we lack are awaited, and GRAFTed if they do not come in time. */
     void receiveIHave(Neighbour from, JsonElement data) {
-        List<String> ids = CatchUp.idList(from, "IHAVE", data, MAX_IDS_PER_MESSAGE);
+        List<TransactionDigest> ids = CatchUp.idList(from, "IHAVE", data, MAX_IDS_PER_MESSAGE);
         if (ids == null) {
             return;
         }
         long now = System.nanoTime();
         int dropped = 0;
         synchronized (this) {
-            for (String id : ids) {
+            for (TransactionDigest id : ids) {
                 if (missing.containsKey(id) || pool.contains(id)) {
                     continue;
                 }
@@ -206,30 +205,48 @@ final class BroadcastTree {
             }
         }
         if (dropped > 0) {
-            log.log(WARNING, "IHAVE from " + from + ": already awaiting " + MAX_MISSING + " ids; ignored " + dropped
+            from.log(WARNING, "IHAVE from " + from + ": already awaiting " + MAX_MISSING + " ids; ignored " + dropped
                     + " (catch-up will find them)");
         }
     }
 
-    /** The neighbour lacks these, which we announced: the link turns eager, and we send each once. */
+    /**
+     * The neighbour lacks these, which we announced: the link turns eager, and we send each
+     * once, read from the pool one at a time as the connection takes them.
+     */
     void receiveGraft(Neighbour from, JsonElement data) {
-        List<String> ids = CatchUp.idList(from, "GRAFT", data, MAX_IDS_PER_MESSAGE);
+        List<TransactionDigest> ids = CatchUp.idList(from, "GRAFT", data, MAX_IDS_PER_MESSAGE);
         if (ids == null) {
             return;
         }
         from.link.setEager(true);
-        int sent = 0;
-        for (String id : ids) {
-            String transaction = from.link.takeAnnounced(id) ? pool.transactionJson(id) : null;
-            if (transaction != null) {
-                from.send("TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
-                sent++;
-            }
-        }
-        if (sent < ids.size()) {
-            log.log(WARNING, "GRAFT from " + from + ": " + (ids.size() - sent)
+        List<TransactionDigest> announced = ids.stream().filter(from.link::takeAnnounced).toList();
+        if (announced.size() < ids.size()) {
+            from.log(WARNING, "GRAFT from " + from + ": " + (ids.size() - announced.size())
                     + " of its ids were not announced to it (or already sent); ignored them");
         }
+        from.sendLazily(new Outbox.Producer() {
+            private int next;
+
+            @Override
+            public String next() {
+                while (next < announced.size()) {
+                    TransactionDigest id = announced.get(next++);
+                    String transaction = pool.transactionJson(id);
+                    if (transaction != null) {
+                        String text = "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}";
+                        from.countSent("TRANSACTION", text);
+                        events.publish("out", "TRANSACTION", from.peer, null);
+                        return text;
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public void close() {
+            }
+        });
     }
 
     /**
@@ -238,7 +255,7 @@ final class BroadcastTree {
      * If even that copy does not come, the next IHAVE or catch-up brings it.
      */
     void graftOverdue() {
-        Map<Neighbour, List<String>> byAnnouncer = new LinkedHashMap<>();
+        Map<Neighbour, List<TransactionDigest>> byAnnouncer = new LinkedHashMap<>();
         long now = System.nanoTime();
         long timeoutMs;
         synchronized (this) {
@@ -261,7 +278,7 @@ final class BroadcastTree {
             for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
                 announcer.send("GRAFT", message("GRAFT", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
             }
-            log.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
+            announcer.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
                     + timeoutMs + " ms");
         });
     }
@@ -271,9 +288,11 @@ final class BroadcastTree {
         missing.values().removeIf(m -> m.announcer() == gone);
     }
 
-    private static String message(String type, List<String> ids) {
+    private static String message(String type, List<TransactionDigest> ids) {
         JsonObject data = new JsonObject();
-        data.add("ids", gson.toJsonTree(ids));
+        JsonArray list = new JsonArray();
+        ids.forEach(id -> list.add(id.toString()));
+        data.add("ids", list);
         return PeerNode.message(type, data);
     }
 }

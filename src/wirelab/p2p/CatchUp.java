@@ -4,16 +4,19 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+
+import wirelab.Text;
 
 /**
  * Catch-up: whenever two nodes connect, and again on a timer, each ends up holding every
@@ -37,25 +40,34 @@ import com.google.gson.JsonObject;
  *  TRANSACTION  ... each one B asked for                  ->
  * </pre>
  *
- * The digests are {@link TransactionPool}'s: an id's SHA-256 picks one of 256 buckets, and a
- * bucket's digest is the XOR of its ids' hashes. Transactions that arrive this way are stored
- * and passed on like any other, so they also reach nodes that are connected to only one side.
- * Nodes that do not know these types (the curriculum's) are never sent them: HANDSHAKE stays
- * the first message on every connection, and a SYNC goes only to a {@link Neighbour} that has
- * shown it speaks them.
+ * The ids are transaction digests ({@link TransactionDigest}); the buckets and their digests
+ * are the {@link PoolIndex}'s. A SYNC_IDS carries whole buckets, at most
+ * {@link #MAX_IDS_PER_MESSAGE} ids: a pool at MAX_POOL_TRANSACTIONS holds about 19,500 a
+ * bucket. A bucket bigger than that is listed in parts; B answers its first part with every
+ * transaction of that bucket the part does not name, so a part never hides one A lacks.
+ * Transactions that arrive this way are stored and passed on like any other, so they also
+ * reach nodes that are connected to only one side. Nodes that do not know these types (the
+ * curriculum's) are never sent them: HANDSHAKE stays the first message on every connection,
+ * and a SYNC goes only to a {@link Neighbour} that has shown it speaks them.
  *
- * <p>Each step is accepted only in its turn on its connection, and only for what was offered:
- * a SYNC_WANT may name only ids we listed in our SYNC_IDS, each once; at most one SYNC per
- * connection per half sync interval; lists are capped. So a peer that asks for the same thing
- * forever costs bounded work.
+ * <p>What a peer can make this node do is bounded:
+ * <ul>
+ * <li>each step is accepted only in its turn on its connection, and only for what was
+ *     offered: a SYNC_WANT may name only ids we listed in our SYNC_IDS, each once; at most one
+ *     SYNC per connection per half sync interval; lists are capped;
+ * <li>every transaction and id list (SYNC_IDS, SYNC_WANT) we send in catch-up is charged to
+ *     the source's budget (CATCH_UP_BYTES_PER_MINUTE) as it is written, across reconnects;
+ * <li>long answers are never held as text: they go out through the {@link Outbox} one message
+ *     at a time, read from the pool as the peer takes them, so a peer that stops reading holds
+ *     four bytes for each transaction it was promised, and at most a minute's budget of them.
+ * </ul>
  */
 final class CatchUp {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    private static final Gson gson = new Gson();
 
-    /** A SYNC_IDS carries at most this many ids; a bigger set goes in several. */
-    static final int MAX_IDS_PER_MESSAGE = 10_000;
+    /** A SYNC_IDS or SYNC_WANT lists at most this many ids: 25,000 of 35 bytes fit a 1 MiB message. */
+    static final int MAX_IDS_PER_MESSAGE = 25_000;
 
     private final TransactionPool pool;
     private final NodeEvents events;
@@ -68,11 +80,11 @@ final class CatchUp {
         this.syncIntervalMs = syncIntervalMs;
     }
 
-    /** One connection's side of a reconciliation: which step comes next on it. */
+    /** One connection's side of a reconciliation: which step comes next on it. Guarded by itself. */
     static final class Session {
         private boolean syncSent;                        // A: waiting for SYNC_BUCKETS
         private long syncSentNanos;                      // A: when we last started one here
-        private final Set<String> offered = new HashSet<>();   // A: ids listed in our SYNC_IDS, not yet wanted
+        private final BitSet offered = new BitSet();     // A: pool positions listed in this round's SYNC_IDS, not yet wanted
         private long lastSyncNanos;                      // B: when the last SYNC came
         private boolean bucketsSent;                     // B: waiting for SYNC_IDS
         private final Set<Integer> bucketsAnswered = new HashSet<>();
@@ -109,18 +121,19 @@ final class CatchUp {
 
     // --- A's side: the one that starts -------------------------------------------------------
 
-    /** Here is what we hold, in a count and a digest. */
+    /** Here is what we hold, in a count and a digest. A new round: what the last one offered is forgotten. */
     private void sendSync(Neighbour neighbour) {
         Session session = neighbour.catchUp;
         session.syncSent = true;
         session.syncSentNanos = System.nanoTime();
+        session.offered.clear();
         JsonObject data = new JsonObject();
         data.addProperty("count", pool.count());
         data.addProperty("digest", digestOf(pool.bucketDigests()));
         send(neighbour, "SYNC", PeerNode.message("SYNC", data));
     }
 
-    /** B's pool differs: list our ids in every bucket whose digest differs from B's. */
+    /** B's pool differs: list our ids in every bucket whose digest differs from B's, a SYNC_IDS at a time. */
     private void receiveBuckets(Neighbour neighbour, Session session, JsonElement data) {
         if (!session.syncSent) {
             neighbour.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": we sent no SYNC it could answer");
@@ -133,58 +146,88 @@ final class CatchUp {
         }
         session.syncSent = false;
         long[] ours = pool.bucketDigests();
-        List<Integer> buckets = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
+        List<Integer> differing = new ArrayList<>();
         for (int bucket = 0; bucket < TransactionPool.BUCKETS; bucket++) {
-            if (isString(theirs.get(bucket)) && theirs.get(bucket).getAsString().equals(hex(ours[bucket]))) {
-                continue;
+            if (!isString(theirs.get(bucket)) || !theirs.get(bucket).getAsString().equals(hex(ours[bucket]))) {
+                differing.add(bucket);
             }
-            Set<String> inBucket = pool.idsInBucket(bucket);
-            if (!ids.isEmpty() && ids.size() + inBucket.size() > MAX_IDS_PER_MESSAGE) {
-                sendIds(neighbour, session, buckets, ids);
-                buckets = new ArrayList<>();
-                ids = new ArrayList<>();
-            }
-            buckets.add(bucket);
-            ids.addAll(inBucket);
         }
-        if (!buckets.isEmpty()) {
-            sendIds(neighbour, session, buckets, ids);
-        }
+        neighbour.log(INFO, "catch-up with " + neighbour + ": " + differing.size() + " buckets differ; listing our ids in them");
+        neighbour.sendLazily(new IdLists(neighbour, differing));
     }
 
-    private void sendIds(Neighbour neighbour, Session session, List<Integer> buckets, List<String> ids) {
-        session.offered.addAll(ids);
-        JsonObject data = new JsonObject();
-        data.add("buckets", gson.toJsonTree(buckets));
-        data.add("ids", gson.toJsonTree(ids));
-        send(neighbour, "SYNC_IDS", PeerNode.message("SYNC_IDS", data));
-        log.log(INFO, "catch-up with " + neighbour + ": " + buckets.size() + " buckets differ; listed our " + ids.size() + " ids in them");
+    /** Our ids in the buckets that differ, a SYNC_IDS message at a time, made as the connection takes them. */
+    private final class IdLists implements Outbox.Producer {
+        private final Neighbour neighbour;
+        private final List<Integer> buckets;
+        private int next;       // the bucket to list next
+        private int listedOfIt; // how many of its ids are listed already: non-zero only in a bucket too big for one message
+
+        IdLists(Neighbour neighbour, List<Integer> buckets) {
+            this.neighbour = neighbour;
+            this.buckets = buckets;
+        }
+
+        @Override
+        public String next() {
+            if (next >= buckets.size()) {
+                return null;
+            }
+            JsonArray listed = new JsonArray();
+            JsonArray ids = new JsonArray();
+            while (next < buckets.size()) {
+                int bucket = buckets.get(next);
+                int left = pool.bucketSize(bucket) - listedOfIt;
+                if (!listed.isEmpty() && ids.size() + left > MAX_IDS_PER_MESSAGE) {
+                    break;   // whole buckets in a message, unless one alone is too big
+                }
+                int[] positions = pool.positionsInBucket(bucket, listedOfIt, MAX_IDS_PER_MESSAGE - ids.size());
+                listed.add(bucket);
+                synchronized (neighbour.catchUp) {
+                    for (int position : positions) {
+                        ids.add(pool.digestAt(position).toString());
+                        neighbour.catchUp.offered.set(position);
+                    }
+                }
+                listedOfIt += positions.length;
+                if (listedOfIt < pool.bucketSize(bucket)) {
+                    break;   // the rest of this bucket goes in the next message
+                }
+                next++;
+                listedOfIt = 0;
+            }
+            JsonObject data = new JsonObject();
+            data.add("buckets", listed);
+            data.add("ids", ids);
+            return lazily(neighbour, "SYNC_IDS", PeerNode.message("SYNC_IDS", data));
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /** B lacks these: send each, once, if we offered it. */
     private void receiveWant(Neighbour neighbour, Session session, JsonElement data) {
-        List<String> wanted = idList(neighbour, "SYNC_WANT", data, MAX_IDS_PER_MESSAGE);
+        List<TransactionDigest> wanted = idList(neighbour, "SYNC_WANT", data, MAX_IDS_PER_MESSAGE);
         if (wanted == null) {
             return;
         }
-        int sent = 0;
-        try (TransactionPool.Reader reader = pool.reader()) {
-            for (String id : wanted) {
-                String transaction = session.offered.remove(id) ? reader.transactionJson(id) : null;
-                if (transaction != null) {
-                    if (!sendTransaction(neighbour, transaction)) {
-                        break;
-                    }
-                    sent++;
-                }
+        int[] positions = new int[wanted.size()];
+        int offered = 0;
+        for (TransactionDigest id : wanted) {
+            int position = pool.positionOf(id);
+            if (position >= 0 && session.offered.get(position)) {
+                session.offered.clear(position);
+                positions[offered++] = position;
             }
         }
-        if (sent < wanted.size()) {
-            log.log(WARNING, "catch-up with " + neighbour + ": " + (wanted.size() - sent)
+        if (offered < wanted.size()) {
+            neighbour.log(WARNING, "catch-up with " + neighbour + ": " + (wanted.size() - offered)
                     + " of the ids in its SYNC_WANT were not offered to it (or already sent); ignored them");
         }
-        log.log(INFO, "catch-up with " + neighbour + ": sent the " + sent + " transactions it lacked");
+        neighbour.log(INFO, "catch-up with " + neighbour + ": sending the " + offered + " transactions it lacked");
+        neighbour.sendLazily(new Transactions(neighbour, Arrays.copyOf(positions, offered)));
     }
 
     // --- B's side: the one that answers -----------------------------------------------------
@@ -205,7 +248,7 @@ final class CatchUp {
         long[] ours = pool.bucketDigests();
         int count = pool.count();
         if (summary.get("count").getAsLong() == count && summary.get("digest").getAsString().equals(digestOf(ours))) {
-            log.log(INFO, "catch-up with " + neighbour + ": in sync at " + count + " transactions");
+            neighbour.log(INFO, "catch-up with " + neighbour + ": in sync at " + count + " transactions");
             return;
         }
         JsonArray buckets = new JsonArray();
@@ -219,72 +262,160 @@ final class CatchUp {
         send(neighbour, "SYNC_BUCKETS", PeerNode.message("SYNC_BUCKETS", answer));
     }
 
-    /** A's ids in some buckets: send what A lacks there, and ask for what we lack. */
+    /**
+     * A's ids in some buckets: send what A lacks there (ours in a bucket listed for the first
+     * time this round, that the list does not name), and ask for what we lack. What we will
+     * send is fixed now, as pool positions, up to what the source's budget allows; the ids A
+     * listed are not kept.
+     */
     private void receiveIds(Neighbour neighbour, Session session, JsonElement data) {
         if (!session.bucketsSent) {
             neighbour.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": we sent no SYNC_BUCKETS it could answer");
             return;
         }
         JsonArray buckets = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
-        List<String> theirIds = idList(neighbour, "SYNC_IDS", data, MAX_IDS_PER_MESSAGE);
-        if (buckets == null || theirIds == null) {
+        List<TransactionDigest> theirIds = idList(neighbour, "SYNC_IDS", data, MAX_IDS_PER_MESSAGE);
+        if (buckets == null || buckets.size() > TransactionPool.BUCKETS || theirIds == null) {
+            if (theirIds != null) {
+                neighbour.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": expected {\"buckets\": [at most 256 numbers], \"ids\": [...]}");
+            }
             return;
         }
-        Set<Integer> listed = new HashSet<>();
+        Set<Integer> declared = new HashSet<>();
+        Set<Integer> firstListed = new HashSet<>();
         for (JsonElement bucket : buckets) {
-            if (isWholeNumber(bucket) && bucket.getAsInt() >= 0 && bucket.getAsInt() < TransactionPool.BUCKETS
-                    && session.bucketsAnswered.add(bucket.getAsInt())) {
-                listed.add(bucket.getAsInt());
-            }
-        }
-        Set<String> theirs = new HashSet<>();
-        for (String id : theirIds) {
-            if (listed.contains(TransactionPool.bucketOf(id))) {
-                theirs.add(id);
-            }
-        }
-        int sent = 0;
-        try (TransactionPool.Reader reader = pool.reader()) {
-            sending:
-            for (int bucket : listed) {
-                for (String id : pool.idsInBucket(bucket)) {
-                    if (!theirs.contains(id)) {
-                        String transaction = reader.transactionJson(id);
-                        if (transaction != null && !sendTransaction(neighbour, transaction)) {
-                            break sending;
-                        }
-                        sent++;
-                    }
+            if (isWholeNumber(bucket) && bucket.getAsInt() >= 0 && bucket.getAsInt() < TransactionPool.BUCKETS) {
+                declared.add(bucket.getAsInt());
+                if (session.bucketsAnswered.add(bucket.getAsInt())) {
+                    firstListed.add(bucket.getAsInt());
                 }
             }
         }
-        List<String> wanted = theirs.stream().filter(id -> !pool.contains(id)).toList();
+        Set<TransactionDigest> theirs = new HashSet<>();
+        for (TransactionDigest id : theirIds) {
+            if (declared.contains(id.bucket())) {
+                theirs.add(id);
+            }
+        }
+        int[] toSend = oursNotIn(theirs, firstListed, (long) neighbour.source.catchUpBytes.available());
+        List<String> wanted = theirs.stream().filter(id -> !pool.contains(id)).map(TransactionDigest::toString).toList();
+        neighbour.sendLazily(new Transactions(neighbour, toSend));
         if (!wanted.isEmpty()) {
             JsonObject want = new JsonObject();
-            want.add("ids", gson.toJsonTree(wanted));
-            send(neighbour, "SYNC_WANT", PeerNode.message("SYNC_WANT", want));
+            JsonArray ids = new JsonArray();
+            wanted.forEach(ids::add);
+            want.add("ids", ids);
+            sendIfBudget(neighbour, "SYNC_WANT", PeerNode.message("SYNC_WANT", want));
         }
-        log.log(INFO, "catch-up with " + neighbour + ": sent " + sent + " transactions it lacked, asked for the "
+        neighbour.log(INFO, "catch-up with " + neighbour + ": sending " + toSend.length + " transactions it lacks, asked for the "
                 + wanted.size() + " we lack");
     }
 
+    /** Positions of our transactions in these buckets whose digests are not in {@code theirs}, up to {@code budget} bytes of them. */
+    private int[] oursNotIn(Set<TransactionDigest> theirs, Set<Integer> buckets, long budget) {
+        int[] positions = new int[64];
+        int found = 0;
+        long bytes = 0;
+        for (int bucket : buckets) {
+            int size = pool.bucketSize(bucket);
+            for (int from = 0; from < size; from += MAX_IDS_PER_MESSAGE) {
+                for (int position : pool.positionsInBucket(bucket, from, MAX_IDS_PER_MESSAGE)) {
+                    if (theirs.contains(pool.digestAt(position))) {
+                        continue;
+                    }
+                    bytes += pool.lineLength(position) + TRANSACTION_ENVELOPE;
+                    if (bytes > budget) {
+                        return Arrays.copyOf(positions, found);   // the next round sends the rest
+                    }
+                    if (found == positions.length) {
+                        positions = Arrays.copyOf(positions, 2 * found);
+                    }
+                    positions[found++] = position;
+                }
+            }
+        }
+        return Arrays.copyOf(positions, found);
+    }
+
+    /** {"type":"TRANSACTION","data":} around a transaction's line: the bytes a catch-up TRANSACTION adds to it. */
+    private static final int TRANSACTION_ENVELOPE = "{\"type\":\"TRANSACTION\",\"data\":}".length();
+
+    // --- sending, within the source's budget ----------------------------------------------------
+
     /**
-     * Sends one transaction the neighbour lacks, if its source's catch-up budget (bytes a
-     * minute, CATCH_UP_BYTES_PER_MINUTE) still holds it; false when it does not. The budget is
-     * the source's, not the connection's, so a stranger that reconnects to ask again and again
-     * is served no more; the next catch-up, once the budget refills, sends the rest.
+     * The TRANSACTIONs at these pool positions, read from the file one at a time as the
+     * connection takes them, each charged to the source's budget; it stops when the budget is
+     * spent (the next catch-up, once it refills, sends the rest).
      */
-    private boolean sendTransaction(Neighbour neighbour, String transactionJson) {
-        String text = "{\"type\":\"TRANSACTION\",\"data\":" + transactionJson + "}";
-        int bytes = OutgoingConnection.utf8Length(text);
+    final class Transactions implements Outbox.Producer {
+        private final Neighbour neighbour;
+        private final int[] positions;
+        private final TransactionPool.Reader reader = pool.reader();
+        private int next;
+
+        Transactions(Neighbour neighbour, int[] positions) {
+            this.neighbour = neighbour;
+            this.positions = positions;
+        }
+
+        @Override
+        public String next() {
+            while (next < positions.length) {
+                String transaction = reader.transactionAt(positions[next++]);
+                if (transaction != null) {   // null: it could not be read back (logged)
+                    return lazily(neighbour, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void close() {
+            reader.close();
+        }
+    }
+
+    /**
+     * Sends a SYNC or SYNC_BUCKETS now: a fixed size (60 bytes, 5 KiB), one per connection per
+     * half sync interval, so they are not charged to the budget; what they lead to is.
+     */
+    private void send(Neighbour neighbour, String type, String text) {
+        bytesSent.addAndGet(Text.utf8Length(text));
+        neighbour.send(type, text);
+        events.publish("out", type, neighbour.peer, null);
+    }
+
+    /** Sends an id list (a SYNC_WANT) now, if the source's budget holds it. */
+    private void sendIfBudget(Neighbour neighbour, String type, String text) {
+        if (charge(neighbour, type, text)) {
+            neighbour.send(type, text);
+        }
+    }
+
+    /** A message a producer is about to hand the outbox: charged and counted, or null when the budget is spent. */
+    private String lazily(Neighbour neighbour, String type, String text) {
+        if (!charge(neighbour, type, text)) {
+            return null;
+        }
+        neighbour.countSent(type, text);
+        return text;
+    }
+
+    /**
+     * Takes the message's bytes from the source's catch-up budget and counts it as sent; false
+     * (counted as a refusal, logged within the quota) when the budget is spent for now.
+     */
+    private boolean charge(Neighbour neighbour, String type, String text) {
+        int bytes = Text.utf8Length(text);
         if (!neighbour.source.catchUpBytes.tryTake(bytes)) {
-            neighbour.source.refused("catch-up past the budget");
+            neighbour.refused(Refusal.CATCH_UP_PAST_BUDGET);
             neighbour.log(WARNING, "catch-up with " + neighbour + ": its source's budget (CATCH_UP_BYTES_PER_MINUTE) is spent "
                     + "for now; sent no more");
             return false;
         }
         neighbour.source.served(bytes);
-        send(neighbour, "TRANSACTION", text);
+        bytesSent.addAndGet(bytes);
+        events.publish("out", type, neighbour.peer, null);
         return true;
     }
 
@@ -293,30 +424,25 @@ final class CatchUp {
         return bytesSent.get();
     }
 
-    private void send(Neighbour neighbour, String type, String text) {
-        bytesSent.addAndGet(OutgoingConnection.utf8Length(text));
-        neighbour.send(type, text);
-        events.publish("out", type, neighbour.peer, null);
-    }
-
     // --- shapes -----------------------------------------------------------------------------
 
-    /** data.ids as a list of id strings, or null (logged) when it is not one or is longer than {@code max}. */
-    static List<String> idList(Neighbour from, String type, JsonElement data, int max) {
+    /** data.ids as a list of transaction digests, or null (logged) when it is not one or is longer than {@code max}. */
+    static List<TransactionDigest> idList(Neighbour from, String type, JsonElement data, int max) {
         JsonArray ids = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("ids")) : null;
         if (ids == null || ids.size() > max) {
             from.log(WARNING, "ignored a " + type + " from " + from + ": expected {\"ids\": [at most "
-                    + max + " id strings]}");
+                    + max + " transaction digests]}");
             return null;
         }
-        List<String> list = new ArrayList<>(ids.size());
+        List<TransactionDigest> list = new ArrayList<>(ids.size());
         for (JsonElement id : ids) {
-            if (!isString(id) || id.getAsString().length() > TransactionId.MAX_LENGTH + 10) {
-                from.log(WARNING, "ignored a " + type + " from " + from + ": " + PeerNode.abbreviate(id.toString())
-                        + " is not an id");
+            TransactionDigest digest = isString(id) ? TransactionDigest.parse(id.getAsString()) : null;
+            if (digest == null) {
+                from.log(WARNING, "ignored a " + type + " from " + from + ": " + Text.abbreviate(id.toString())
+                        + " is not a transaction digest (32 lower-case hex digits)");
                 return null;
             }
-            list.add(id.getAsString());
+            list.add(digest);
         }
         return list;
     }

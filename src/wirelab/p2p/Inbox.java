@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -15,19 +14,20 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
+import wirelab.Text;
+
 /**
  * What a node does with each message a neighbour sends, whichever side dialed: it is parsed
  * once, paced against the neighbour's rates ({@link Neighbour#paceMessage}), and handed to what
- * its type asks for: HANDSHAKE teaches addresses and makes a neighbour; TRANSACTION is stored
- * once and passed on ({@link BroadcastTree}); IHAVE, GRAFT and PRUNE mend the tree; the SYNC
- * messages go to {@link CatchUp}. A message this node cannot use is logged within its source's
- * quota and counted against it ({@link #invalid}); a type it does not know is let pass, as the
- * curriculum's nodes do.
+ * its type asks for: HANDSHAKE teaches addresses and makes a neighbour ({@link Membership});
+ * TRANSACTION is checked, stored once and passed on ({@link BroadcastTree}); IHAVE, GRAFT and
+ * PRUNE mend the tree; the SYNC messages go to {@link CatchUp}. A message this node cannot use
+ * is logged within its source's quota and counted against it ({@link #invalid}); a type it does
+ * not know is let pass, as the curriculum's nodes do.
  */
 final class Inbox {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    private static final Gson gson = new Gson();
 
     private final NodeConfig config;
     private final TransactionPool pool;
@@ -56,46 +56,50 @@ final class Inbox {
     void receive(String text, Neighbour from) {
         try {
             from.paceMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();   // the node is stopping
-            return;
-        }
-        String seenId = seenMessages.idOf(text);
-        if (seenId != null) {
-            try {
+            SeenMessages.Seen seen = seenMessages.get(text);
+            if (seen != null) {   // a copy of a TRANSACTION handled lately, known without parsing
                 from.paceTransaction();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                counts.received("TRANSACTION");
+                events.publish("in", "TRANSACTION", from.peer, seen.name());
+                alreadyHave(seen.digest(), from);
                 return;
             }
-            counts.received("TRANSACTION");
-            events.publish("in", "TRANSACTION", from.peer, seenId);
-            alreadyHave(seenId, from);
-            return;
+            JsonObject message = parse(text, from);
+            if (message == null) {
+                return;
+            }
+            JsonElement type = message.get("type");
+            JsonElement data = message.has("data") ? message.get("data") : JsonNull.INSTANCE;
+            String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
+            counts.received(typeName);
+            if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its digest is known
+                events.publish("in", Text.abbreviate(typeName), from.peer, null);
+            }
+            dispatch(typeName, data, text, from);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();   // the node is stopping
         }
-        JsonObject message;
+    }
+
+    private JsonObject parse(String text, Neighbour from) {
         try {
             JsonElement parsed = JsonParser.parseString(text);
-            if (!parsed.isJsonObject()) {
-                throw new JsonParseException("not an object");
+            if (parsed.isJsonObject()) {
+                return parsed.getAsJsonObject();
             }
-            message = parsed.getAsJsonObject();
         } catch (JsonParseException e) {
-            invalid(from, "ignored a message from " + from + ": expected a JSON object, got " + PeerNode.abbreviate(text));
-            return;
+            // said below
         }
-        JsonElement type = message.get("type");
-        JsonElement data = message.has("data") ? message.get("data") : JsonNull.INSTANCE;
-        String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
-        counts.received(typeName);
-        if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its id is known
-            events.publish("in", PeerNode.abbreviate(typeName), from.peer, null);
-        }
-        switch (typeName) {
+        invalid(from, "ignored a message from " + from + ": expected a JSON object, got " + Text.abbreviate(text));
+        return null;
+    }
+
+    private void dispatch(String type, JsonElement data, String text, Neighbour from) throws InterruptedException {
+        switch (type) {
             case "HANDSHAKE" -> {
                 if (!data.isJsonArray()) {
                     invalid(from, "ignored a HANDSHAKE from " + from + ": data must be an array of addresses, got "
-                            + PeerNode.abbreviate(data.toString()));
+                            + Text.abbreviate(data.toString()));
                     return;
                 }
                 receiveHandshake(data.getAsJsonArray(), from);
@@ -103,22 +107,18 @@ final class Inbox {
             case "TRANSACTION" -> {
                 if (!data.isJsonObject()) {
                     invalid(from, "ignored a TRANSACTION from " + from + ": data must be an object, got "
-                            + PeerNode.abbreviate(String.valueOf(data)));
+                            + Text.abbreviate(String.valueOf(data)));
                     return;
                 }
-                try {
-                    receiveTransaction(data.getAsJsonObject(), text, from);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();   // the node is stopping
-                }
+                receiveTransaction(data.getAsJsonObject(), text, from);
             }
             case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> {
                 from.showedItSpeaksWirelab();
-                catchUp.receive(from, typeName, data);
+                catchUp.receive(from, type, data);
             }
-            case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(typeName, data, from);
+            case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(type, data, from);
             // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
-            default -> from.log(INFO, "ignored a message from " + from + ": unknown type " + PeerNode.abbreviate(typeName)
+            default -> from.log(INFO, "ignored a message from " + from + ": unknown type " + Text.abbreviate(type)
                     + " (this node speaks HANDSHAKE, TRANSACTION, IHAVE, GRAFT, PRUNE and the SYNC messages of catch-up)");
         }
     }
@@ -131,10 +131,9 @@ final class Inbox {
      */
     void invalid(Neighbour from, String line) {
         from.log(WARNING, line);
-        counts.refused("invalid message");
-        from.source.refused("invalid message");
+        from.refused(Refusal.INVALID_MESSAGE);
         if (!from.source.invalid.tryTake(1)) {
-            counts.refused("hung up: too many invalid messages");
+            from.refused(Refusal.HUNG_UP_INVALID);
             from.log(WARNING, "hung up on " + from + ": more than " + Strangers.INVALID_BURST + " invalid messages");
             from.close(PeerNode.POLICY_VIOLATION, "too many invalid messages");
             if (from.address() != null) {
@@ -144,67 +143,47 @@ final class Inbox {
     }
 
     /**
-     * A HANDSHAKE teaches addresses. The first one on a connection a peer opened also makes the
-     * peer a neighbour, if we have room; a node of ours that dialed us is answered with our own
-     * HANDSHAKE (so it learns our neighbours too, even when we refuse it) and a SYNC, which
-     * starts catch-up.
+     * A HANDSHAKE teaches addresses: each one usable (canonical, allowed, not ours) and new goes
+     * to {@link Membership}, within the source's rate of new addresses. The first HANDSHAKE on a
+     * connection a peer opened is also its request to be a neighbour, which Membership decides.
      */
     private void receiveHandshake(JsonArray data, Neighbour from) {
-        from.log(INFO, "HANDSHAKE from " + from + ": " + PeerNode.abbreviate(data.toString()));
-        if (from.direction == Neighbour.Direction.INCOMING && !from.isNeighbour()) {
-            if (!membership.handshook(from)) {
-                log.log(INFO, "refused " + from + " as a neighbour: already " + config.maxIncomingPeers()
-                        + " incoming (MAX_INCOMING_PEERS)");
-                if (from.speaksWirelab()) {   // it learns where else to go
-                    from.sendHandshake(membership.peerExchangeData());
-                }
-                from.close(Membership.TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers()
-                        + " incoming neighbours, its limit; try another");
-                return;
-            }
-            if (from.speaksWirelab()) {
-                from.mayAnswerHandshake();
-                from.sendHandshake(membership.peerExchangeData());
-                catchUp.start(from);
-            } else if (!data.isEmpty() && data.get(data.size() - 1).isJsonPrimitive()) {
-                // A curriculum node hears only on connections dialed to it, so we dial back the
-                // address it names for itself (the last in its HANDSHAKE), even at MAX_PEERS.
-                String itself = usableAddress(data.get(data.size() - 1).getAsString(), from);
-                if (itself != null) {
-                    membership.dialBack(itself);
-                }
-            }
-        } else if (from.direction == Neighbour.Direction.INCOMING && from.speaksWirelab() && from.mayAnswerHandshake()) {
-            // a node of ours whose address book ran dry asks again: it learns our neighbours
-            from.sendHandshake(membership.peerExchangeData());
-        }
+        from.log(INFO, "HANDSHAKE from " + from + ": " + Text.abbreviate(data.toString()));
         int limit = config.maxAddressesPerHandshake();
         if (data.size() > limit) {
             from.log(WARNING, "HANDSHAKE from " + from + " lists " + data.size() + " addresses; taking the first " + limit);
         }
-        List<String> learned = new ArrayList<>();
-        int overRate = 0;
+        List<String> usable = new ArrayList<>();
         for (int i = 0; i < Math.min(limit, data.size()); i++) {
             JsonElement address = data.get(i);
             if (!address.isJsonPrimitive() || !address.getAsJsonPrimitive().isString()) {
-                invalid(from, "ignored " + PeerNode.abbreviate(address.toString()) + " in a HANDSHAKE from " + from
+                invalid(from, "ignored " + Text.abbreviate(address.toString()) + " in a HANDSHAKE from " + from
                         + ": expected a \"ws://host:port\" string");
+                usable.add(null);   // keeps the last entry last: a curriculum node names itself there
                 continue;
             }
-            String usable = usableAddress(address.getAsString(), from);
-            if (usable == null || membership.isKnown(usable)) {
+            usable.add(usableAddress(address.getAsString(), from));
+        }
+        String itself = usable.isEmpty() ? null : usable.get(usable.size() - 1);
+        if (membership.handshake(from, itself)) {
+            catchUp.start(from);
+        } else if (!from.isNeighbour()) {
+            return;   // refused: nothing learned from a peer we do not take
+        }
+        List<String> learned = new ArrayList<>();
+        int overRate = 0;
+        for (String address : usable) {
+            if (address == null || membership.isKnown(address)) {
                 continue;
             }
-            // A stranger's addresses are dials we would make for it: at a bounded rate per source.
-            if (!from.source.addresses.tryTake(1)) {
+            if (!from.source.addresses.tryTake(1)) {   // a stranger's addresses are dials we would make for it
                 overRate++;
                 continue;
             }
-            learned.add(usable);
+            learned.add(address);
         }
         if (overRate > 0) {
-            counts.refused("addresses past the source's rate");
-            from.source.refused("addresses past the source's rate");
+            from.refused(Refusal.ADDRESSES_PAST_RATE);
             from.log(INFO, "HANDSHAKE from " + from + ": left " + overRate + " new addresses unlearned: more than "
                     + Strangers.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Strangers.ADDRESSES_PER_SECOND) + " s");
         }
@@ -220,12 +199,14 @@ final class Inbox {
         if (address != null && addresses.isOwn(address)) {
             return null;
         }
-        String problem = address == null ? "expected ws://host:port" : addresses.dialProblem(address, true);
+        PeerAddresses.DialProblem problem = address == null
+                ? new PeerAddresses.DialProblem(Refusal.ADDRESS_NOT_ALLOWED, "expected ws://host:port")
+                : addresses.dialProblem(address, true);
         if (problem == null) {
             return address;
         }
-        counts.refused(problem.startsWith("its port") ? "address on a bad port" : "address not allowed");
-        from.log(WARNING, "will not dial " + PeerNode.abbreviate(rawAddress) + " from HANDSHAKE from " + from + ": " + problem);
+        from.refused(problem.refusal());
+        from.log(WARNING, "will not dial " + Text.abbreviate(rawAddress) + " from HANDSHAKE from " + from + ": " + problem.why());
         return null;
     }
 
@@ -244,72 +225,81 @@ final class Inbox {
     }
 
     /**
-     * Stores the transaction, then passes the message on, as it came ({@link BroadcastTree}).
-     * Gossip meets itself coming back: a node hears a transaction from more than one neighbour.
-     * So each transaction has an id ({@link TransactionId}: its own id field, else one every
-     * node derives alike from its content); a node stores and passes on only ids it has not
-     * stored, which stops the loop. The ids are read back from transactions.json, so a node that
-     * restarts still knows what it stored. The message goes on unchanged, byte for byte: a
-     * curriculum node compares transactions by content, and would store a changed copy again.
+     * Checks the transaction, stores it, then passes it on ({@link BroadcastTree}). Gossip meets
+     * itself coming back: a node hears a transaction from more than one neighbour. Its digest
+     * ({@link TransactionDigest}, the hash of its content) says which copies are the same one; a
+     * node stores and passes on only digests it has not stored, which stops the loop, and the
+     * pool remembers them across restarts. What goes on is the transaction as it was checked,
+     * {@code {"type":"TRANSACTION","data":...}} and nothing else the message carried: the same
+     * content, so a curriculum node, which compares transactions by content, takes it as the
+     * same transaction.
      */
     private void receiveTransaction(JsonObject transaction, String messageText, Neighbour from) throws InterruptedException {
-        String id;
+        TransactionDigest digest;
+        String name;
         try {
-            id = TransactionId.of(transaction);
+            digest = TransactionDigest.of(transaction);   // refuses text that is not Unicode
+            name = TransactionId.of(transaction);         // refuses an id field no node accepts
         } catch (IllegalArgumentException e) {
             invalid(from, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;
         }
-        events.publish("in", "TRANSACTION", from.peer, id);
+        events.publish("in", "TRANSACTION", from.peer, name);
         from.paceTransaction();
-        if (pool.contains(id)) {
-            seenMessages.remember(messageText, id);
-            alreadyHave(id, from);
+        if (pool.contains(digest)) {
+            seenMessages.remember(messageText, digest, name);
+            alreadyHave(digest, from);
             return;
         }
-        String json = gson.toJson(transaction);
-        String refusal = refusal(json);
+        String json = transaction.toString();
+        Refusal refusal = refusal(json);
         if (refusal != null) {
-            counts.refused(refusal);
-            from.source.refused(refusal);
-            from.log(WARNING, "refused transaction " + PeerNode.abbreviate(id) + " from " + from + ": " + refusal);
+            from.refused(refusal);
+            from.log(WARNING, "refused transaction " + Text.abbreviate(name) + " from " + from + ": " + refusal.label);
             return;
         }
-        CompletableFuture<Void> onDisk = pool.add(id, json);
+        String checked = "{\"type\":\"TRANSACTION\",\"data\":" + json + "}";
+        CompletableFuture<Void> onDisk = pool.add(digest, json);
         if (onDisk == null) {
-            seenMessages.remember(messageText, id);
-            alreadyHave(id, from);
+            seenMessages.remember(messageText, digest, name);
+            alreadyHave(digest, from);
             return;
         }
         // This connection's next message is read while the pool writes this one, so a burst shares
         // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
         onDisk.thenRun(() -> {
             from.source.accepted();
-            seenMessages.remember(messageText, id);
-            broadcast.stored(id);
+            from.broughtNewTransaction();
+            seenMessages.remember(messageText, digest, name);
+            seenMessages.remember(checked, digest, name);
+            broadcast.stored(digest);
             List<Neighbour> neighbours = membership.neighbours();
-            broadcast.broadcast(id, messageText, from, neighbours);
-            log.log(INFO, "stored transaction " + id + " from " + from + "; passed it on to " + neighbours.size() + " neighbours");
+            broadcast.broadcast(digest, name, checked, from, neighbours);
+            from.log(INFO, "stored transaction " + Text.abbreviate(name) + " from " + from + " (digest " + digest
+                    + "); passed it on to " + (neighbours.size() - (neighbours.contains(from) ? 1 : 0)) + " neighbours");
         }).exceptionally(failure -> {
-            log.log(WARNING, "could not store transaction " + id + " from " + from + ": " + failure.getMessage());
+            log.log(WARNING, "could not store transaction " + digest + " from " + from + ": " + failure.getMessage());
             return null;
         });
     }
 
-    /** Why a new transaction cannot be stored, or null: too big for MAX_TRANSACTION_BYTES, or the pool at MAX_POOL_BYTES. */
-    private String refusal(String transactionJson) {
-        int bytes = OutgoingConnection.utf8Length(transactionJson);
+    /** Why a new transaction cannot be stored, or null: too big, or the pool at MAX_POOL_BYTES or MAX_POOL_TRANSACTIONS. */
+    private Refusal refusal(String transactionJson) {
+        int bytes = Text.utf8Length(transactionJson);
         if (bytes > config.limits().maxTransactionBytes()) {
-            return "larger than MAX_TRANSACTION_BYTES (" + config.limits().maxTransactionBytes() + ")";
+            return Refusal.TRANSACTION_TOO_LARGE;
         }
         if (pool.bytes() + bytes > config.limits().maxPoolBytes()) {
-            return "the pool is full (MAX_POOL_BYTES " + config.limits().maxPoolBytes() + ")";
+            return Refusal.POOL_FULL_BYTES;
+        }
+        if (pool.held() >= config.limits().maxPoolTransactions()) {
+            return Refusal.POOL_FULL_COUNT;
         }
         return null;
     }
 
-    private void alreadyHave(String id, Neighbour from) {
+    private void alreadyHave(TransactionDigest digest, Neighbour from) {
         broadcast.duplicate(from, membership::neighbours);
-        from.log(INFO, "already have transaction " + id + " (from " + from + "); not passing it on");
+        from.log(INFO, "already have transaction " + digest + " (from " + from + "); not passing it on");
     }
 }

@@ -6,6 +6,7 @@ import static java.lang.System.Logger.Level.WARNING;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,6 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+import wirelab.Text;
 import wirelab.websocket.IncomingConnection;
 
 /**
@@ -28,7 +30,8 @@ import wirelab.websocket.IncomingConnection;
  * <ul>
  * <li>As in the curriculum, {@code connectedAddresses} holds the servers this node has an open
  *     outgoing connection to, and {@code attemptingToConnectToAddress} the ones it is dialing,
- *     so it never dials one twice.
+ *     so it never dials one twice. Every attempt starts through the {@link Dialer}, one at a
+ *     time, at most one each {@code DIAL_INTERVAL_MS}.
  * <li>It dials at most {@code MAX_PEERS}. The addresses it learns from HANDSHAKEs go into its
  *     {@link AddressBook}; whenever a slot is free (at start, after a HANDSHAKE, when a
  *     neighbour is lost, and every second) it dials addresses picked from the book at random.
@@ -36,12 +39,15 @@ import wirelab.websocket.IncomingConnection;
  * <li>Known peers ({@code known-peers.json}) are the way into the network, so each keeps a slot
  *     of its own that learned addresses never take, and one that cannot be reached, refuses us
  *     or drops is tried again after 1 s, then 2, 4, up to 10 s, for as long as the node runs.
- * <li>Incoming neighbours (connections that dialed us and said HANDSHAKE) are capped at
- *     {@code MAX_INCOMING_PEERS}; one more is closed with 1013 "try again later", and its node
- *     dials someone else. A known peer that dials us from its own host is not refused (see
- *     {@link #handshook}). A curriculum node that dials us is dialed back even at MAX_PEERS,
- *     since it hears only on connections dialed to it; its incoming slot bounds how many of
- *     those there are.
+ * <li>A connection a peer opens is a client until it says HANDSHAKE, which asks to make it a
+ *     neighbour ({@link #handshake}). Incoming neighbours are capped at
+ *     {@code MAX_INCOMING_PEERS}; when they are full, a stranger makes room by {@link Eviction}
+ *     or is closed with 1013 "try again later", and its node dials someone else. A known peer
+ *     that dials us from its own host is not refused (see {@link #admit}).
+ * <li>A curriculum node that dials us hears nothing on that connection (it only listens on
+ *     connections dialed to it), so we dial it back, in a free slot or beyond MAX_PEERS; but at
+ *     most {@code MAX_DIAL_BACKS} at once, each paid from its source's address budget, and each
+ *     closed when the connection it answers ends.
  * </ul>
  */
 final class Membership {
@@ -55,33 +61,35 @@ final class Membership {
     private final PeerNode node;
     private final HttpClient httpClient;
     private final MessageCounts counts;
+    private final PeerAddresses addresses;
+    private final Strangers strangers;
     private final AddressBook book = new AddressBook();
+    private final Dialer dialer;
 
     // The curriculum's two collections, guarded by peersLock so that "not connected and not
-    // attempting" and "now attempting" happen as one step.
+    // attempting" and "now attempting" happen as one step; dialBacks under it too.
     private final Map<String, OutgoingConnection> connectedAddresses = new LinkedHashMap<>();
     private final Set<String> attemptingToConnectToAddress = new HashSet<>();
+    private final Map<String, Neighbour> dialBacks = new LinkedHashMap<>();   // address dialed back -> the connection it answers
     private final ReentrantLock peersLock = new ReentrantLock();
-    private final Map<IncomingConnection, Incoming> incoming = new ConcurrentHashMap<>();
-
-    /** A connection a peer opened to us, as gossip sees it, and the queue that writes to it. */
-    private record Incoming(Neighbour neighbour, Outbox outbox) {
-    }
+    private final Map<IncomingConnection, Neighbour> incoming = new ConcurrentHashMap<>();
 
     private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
     private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
+    private final long evictionKey = new SecureRandom().nextLong();   // ranks address groups for Eviction, unknown to strangers
     private volatile boolean running = true;
-    private final Strangers strangers;
 
     /** {@code knownPeers} are normalized addresses, none of them this node's own. */
     Membership(NodeConfig config, String myAddress, List<String> knownPeers, PeerNode node, HttpClient httpClient,
-               MessageCounts counts, Strangers strangers) {
+               MessageCounts counts, PeerAddresses addresses, Strangers strangers) {
         this.config = config;
-        this.strangers = strangers;
         this.myAddress = myAddress;
         this.node = node;
         this.httpClient = httpClient;
         this.counts = counts;
+        this.addresses = addresses;
+        this.strangers = strangers;
+        this.dialer = new Dialer(config.limits().dialIntervalMs(), this::open);
         knownPeers.stream().limit(config.maxPeers()).forEach(knownPeerAddresses::add);
     }
 
@@ -89,7 +97,7 @@ final class Membership {
     void start() {
         for (String address : knownPeerAddresses) {
             if (startAttempt(address)) {
-                dial(address, "known-peers.json");
+                dialer.dial(address, "known-peers.json");
             }
         }
     }
@@ -97,6 +105,7 @@ final class Membership {
     /** No more dialing, and every outgoing connection closed with a close frame, or dropped as a killed process would. */
     void stop(boolean politely) {
         running = false;
+        dialer.stop();
         for (OutgoingConnection connection : outgoingConnections()) {
             if (politely) {
                 connection.close(WebSocket.NORMAL_CLOSURE, "node stopping");
@@ -127,7 +136,9 @@ final class Membership {
      * What a node of ours is told when it dials us, when it asks again, or when we refuse it:
      * every neighbour we know an address for, incoming ones too (they are often newer, and
      * less sought after, than the ones everybody dials), plus our own: peer exchange, as in
-     * gossipsub v1.1's PRUNE. Curriculum nodes get the curriculum's {@link #handshakeData}.
+     * gossipsub v1.1's PRUNE. An incoming neighbour's address is one it claimed, and was
+     * checked as a HANDSHAKE's address is before it is repeated ({@link #opened}). Curriculum
+     * nodes get the curriculum's {@link #handshakeData}.
      */
     List<String> peerExchangeData() {
         List<String> data = new ArrayList<>(connectedAddresses());
@@ -141,14 +152,14 @@ final class Membership {
     /** Every neighbour gossip goes to: each open outgoing connection, and each incoming one that said HANDSHAKE. */
     List<Neighbour> neighbours() {
         List<Neighbour> neighbours = new ArrayList<>();
-        outgoingConnections().forEach(connection -> neighbours.add(connection.neighbour));
+        outgoingConnections().forEach(connection -> neighbours.add(connection.neighbour()));
         incomingNeighbours().forEach(neighbours::add);
         return neighbours;
     }
 
     /** The connections peers opened to us that said HANDSHAKE (the others are clients). */
     private Stream<Neighbour> incomingNeighbours() {
-        return incoming.values().stream().map(Incoming::neighbour).filter(Neighbour::isNeighbour);
+        return incoming.values().stream().filter(Neighbour::isNeighbour);
     }
 
     List<OutgoingConnection> outgoingConnections() {
@@ -157,8 +168,38 @@ final class Membership {
 
     /** The neighbour of a connection a peer opened, or null when it is not (or no longer) open. */
     Neighbour neighbourOf(IncomingConnection connection) {
-        Incoming open = incoming.get(connection);
-        return open == null ? null : open.neighbour();
+        return incoming.get(connection);
+    }
+
+    /** The incoming neighbours, by the address each gave, or host:port where it gave none: for /status. */
+    List<String> incomingAddresses() {
+        return incomingNeighbours().map(n -> n.address() != null ? n.address() : n.peer).sorted().toList();
+    }
+
+    int addressBookSize() {
+        return book.size();
+    }
+
+    /**
+     * Drops every connection whose writes have been blocked past SEND_TIMEOUT_MS: its peer
+     * stopped reading, and its TCP window stays shut. Called on the node's heartbeat.
+     */
+    void dropStalled() {
+        int timeoutMs = config.limits().sendTimeoutMs();
+        for (OutgoingConnection connection : outgoingConnections()) {
+            if (connection.neighbour().stalledMs() > timeoutMs) {
+                connection.neighbour().refused(Refusal.SEND_STALLED);
+                connection.abort("a write blocked for more than " + timeoutMs + " ms (SEND_TIMEOUT_MS)");
+            }
+        }
+        incoming.forEach((connection, neighbour) -> {
+            if (neighbour.stalledMs() > timeoutMs) {
+                neighbour.refused(Refusal.SEND_STALLED);
+                neighbour.log(WARNING, "dropped " + neighbour + ": a write blocked for more than " + timeoutMs
+                        + " ms (SEND_TIMEOUT_MS); it stopped reading");
+                connection.abort();
+            }
+        });
     }
 
     // --- learning addresses, and dialing them -------------------------------------------------
@@ -182,7 +223,8 @@ final class Membership {
 
     /**
      * Dials addresses from the book, picked at random, until MAX_PEERS are connected or being
-     * dialed. Returns true when the book ran dry: slots are free and nothing in it can fill them.
+     * dialed (a dial-back takes a slot too, when one is free). Returns true when the book ran
+     * dry: slots are free and nothing in it can fill them.
      */
     boolean fill() {
         if (!running) {
@@ -208,15 +250,8 @@ final class Membership {
         } finally {
             peersLock.unlock();
         }
-        toDial.forEach(address -> dial(address, "the address book"));
+        toDial.forEach(address -> dialer.dial(address, "the address book"));
         return toDial.size() < free;
-    }
-
-    /** Dials a curriculum node that dialed us, whatever the free slots: it hears nothing on the connection it opened. */
-    void dialBack(String address) {
-        if (running && startAttempt(address)) {
-            dial(address, "its own HANDSHAKE (a curriculum node is dialed back)");
-        }
     }
 
     /** True, and the address now in attemptingToConnectToAddress, when it is neither connected nor being dialed. */
@@ -225,11 +260,14 @@ final class Membership {
     }
 
     /**
-     * Opens an outgoing connection. Its opening handshake carries our address in a
-     * {@code Wirelab-Gossip} header, which tells a node of ours that we speak its gossip;
-     * a curriculum node ignores the header.
+     * Opens an outgoing connection, on the dialer's thread. Its opening handshake carries our
+     * address in a {@code Wirelab-Gossip} header, which tells a node of ours that we speak its
+     * gossip; a curriculum node ignores the header.
      */
-    private void dial(String address, String learnedFrom) {
+    private void open(String address, String learnedFrom) {
+        if (!running) {
+            return;
+        }
         log.log(INFO, "connecting to " + address + " (from " + learnedFrom + ")");
         try {
             httpClient.newWebSocketBuilder()
@@ -248,7 +286,10 @@ final class Membership {
     }
 
     private void couldNotConnect(String address, String why) {
-        underPeersLock(() -> attemptingToConnectToAddress.remove(address));
+        underPeersLock(() -> {
+            dialBacks.remove(address);
+            return attemptingToConnectToAddress.remove(address);
+        });
         book.remove(address);
         log.log(INFO, "could not connect to " + address + ": " + why);
         retryIfKnownPeer(address);
@@ -267,7 +308,7 @@ final class Membership {
                 return;
             }
             if (running && startAttempt(address)) {
-                dial(address, "known-peers.json, again");
+                dialer.dial(address, "known-peers.json, again");
             }
         });
     }
@@ -284,10 +325,17 @@ final class Membership {
 
     /** The outgoing connection closed or failed: it leaves connectedAddresses, and its slot is filled again. */
     boolean disconnected(OutgoingConnection connection) {
-        if (!underPeersLock(() -> connectedAddresses.remove(connection.address, connection))) {
+        boolean removed = underPeersLock(() -> {
+            if (!connectedAddresses.remove(connection.address, connection)) {
+                return false;
+            }
+            dialBacks.remove(connection.address);
+            return true;
+        });
+        if (!removed) {
             return false;
         }
-        book.backOff(connection.address);   // whether it refused us (1013), left, or broke the rules: not at once again
+        book.lost(connection.address);   // whether it refused us (1013), left, or broke the rules: not at once again
         retryIfKnownPeer(connection.address);
         fill();   // a dry book is seen to on the heartbeat
         return true;
@@ -295,34 +343,86 @@ final class Membership {
 
     // --- incoming connections -----------------------------------------------------------------
 
-    /** A peer opened a WebSocket to us; it is a client until it says HANDSHAKE. */
+    /**
+     * A peer opened a WebSocket to us; it is a client until it says HANDSHAKE. A node of ours
+     * names its address in the {@code Wirelab-Gossip} header; that claim is kept (and later
+     * repeated to others in peer exchange) only if it is an address this node would dial from
+     * a stranger's HANDSHAKE.
+     */
     Neighbour opened(IncomingConnection connection) {
         String header = connection.request().header(Neighbour.GOSSIP_HEADER.toLowerCase(Locale.ROOT));
         String claimed = header.isEmpty() ? null : PeerAddresses.normalize(header);
-        Outbox outbox = new Outbox(connection.toString(), connection::send,
-                why -> connection.close(TRY_AGAIN_LATER, "dropped: " + why));
-        Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed,
-                strangers.of(connection.remoteHost(), claimed), config.limits(),
-                outbox::send, (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), counts);
-        if (claimed != null) {
-            neighbour.showedItSpeaksWirelab();
+        if (claimed != null && (addresses.isOwn(claimed) || addresses.dialProblem(claimed, true) != null)) {
+            claimed = null;
         }
-        incoming.put(connection, new Incoming(neighbour, outbox));
+        Strangers.Source source = strangers.of(connection.remoteHost(), claimed);
+        Outbox outbox = new Outbox(connection.toString(), connection::send, config.limits().maxSendQueueBytes(), why -> {
+            source.log.log(log, WARNING, "dropped " + connection + ": " + why);
+            connection.abort();
+        });
+        Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed, source,
+                config.limits(), outbox, (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), counts);
+        if (!header.isEmpty()) {
+            neighbour.showedItSpeaksWirelab();
+            if (claimed == null) {
+                neighbour.refused(Refusal.CLAIMED_ADDRESS);
+                neighbour.log(INFO, connection + " claims " + Text.abbreviate(header) + " in Wirelab-Gossip: not an address "
+                        + "this node would dial; it is taken as a node of ours without a known address");
+            }
+        }
+        incoming.put(connection, neighbour);
         return neighbour;
     }
 
     /**
-     * The incoming connection said HANDSHAKE: true when it is (now) a neighbour, false when we
-     * have enough. A known peer is let in past MAX_INCOMING_PEERS, but only a connection from
-     * its host (a header naming it is easy to forge from anywhere else), and only one at a time:
-     * however many connections claim to be known peers, they add at most one neighbour each.
+     * A HANDSHAKE came from {@code from}; {@code itself} is the last address it named, usable,
+     * or null. The first one on a connection a peer opened asks to make it a neighbour: a node
+     * of ours is answered with our own HANDSHAKE (peer exchange, so it learns where else to go
+     * even when refused); a curriculum node is dialed back. Returns true when a node of ours
+     * has just become a neighbour: catch-up should start.
      */
-    boolean handshook(Neighbour neighbour) {
-        synchronized (incoming) {
-            if (neighbour.isNeighbour()) {
-                return true;
+    boolean handshake(Neighbour from, String itself) {
+        if (from.direction != Neighbour.Direction.INCOMING) {
+            return false;
+        }
+        if (from.isNeighbour()) {
+            if (from.speaksWirelab() && from.mayAnswerHandshake()) {
+                from.sendHandshake(peerExchangeData());   // a node of ours whose address book ran dry asks again
             }
-            if (incomingNeighbours().count() >= config.maxIncomingPeers() && !isKnownPeerFromItsHost(neighbour)) {
+            return false;
+        }
+        if (!admit(from)) {
+            from.refused(Refusal.INCOMING_FULL);
+            from.log(INFO, "refused " + from + " as a neighbour: already " + config.maxIncomingPeers()
+                    + " incoming (MAX_INCOMING_PEERS), none of them evictable");
+            if (from.speaksWirelab()) {
+                from.sendHandshake(peerExchangeData());
+            }
+            from.close(TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers() + " incoming neighbours, its limit; try another");
+            return false;
+        }
+        if (from.speaksWirelab()) {
+            from.mayAnswerHandshake();
+            from.sendHandshake(peerExchangeData());
+            return true;
+        }
+        if (itself != null) {
+            dialBack(itself, from);
+        }
+        return false;
+    }
+
+    /**
+     * Makes the incoming connection a neighbour: true when it is one now, false when we have
+     * enough and none can be evicted. A known peer is let in past MAX_INCOMING_PEERS, but only
+     * a connection from its host (a header naming it is easy to forge from anywhere else), and
+     * only one at a time: however many connections claim to be known peers, they add at most
+     * one neighbour each.
+     */
+    private boolean admit(Neighbour neighbour) {
+        synchronized (incoming) {
+            if (incomingNeighbours().count() >= config.maxIncomingPeers() && !isKnownPeerFromItsHost(neighbour)
+                    && !evictOneFor(neighbour)) {
                 return false;
             }
             neighbour.handshook();
@@ -331,6 +431,26 @@ final class Membership {
             }
             return true;
         }
+    }
+
+    /** Every incoming slot is taken: evicts the stranger {@link Eviction} chooses, if any; true when one made room. */
+    private boolean evictOneFor(Neighbour newcomer) {
+        List<Eviction.Candidate> candidates = new ArrayList<>();
+        incoming.forEach((connection, neighbour) -> {
+            if (neighbour.isNeighbour() && !knownPeerAddresses.contains(neighbour.address())) {
+                candidates.add(new Eviction.Candidate(neighbour, PeerAddresses.addressGroup(connection.remoteHost(),
+                        neighbour.address()), neighbour.openedNanos, neighbour.lastNewTransactionNanos()));
+            }
+        });
+        Neighbour evicted = Eviction.choose(candidates, evictionKey);
+        if (evicted == null) {
+            return false;
+        }
+        evicted.unhandshook();
+        evicted.refused(Refusal.EVICTED);
+        evicted.log(INFO, "evicted " + evicted + " to make room for " + newcomer + " (MAX_INCOMING_PEERS)");
+        evicted.close(TRY_AGAIN_LATER, "evicted to make room for a newcomer; try another");
+        return true;
     }
 
     /**
@@ -344,28 +464,61 @@ final class Membership {
                 || incomingNeighbours().anyMatch(other -> address.equals(other.address()))) {
             return false;
         }
-        return incoming.entrySet().stream().filter(open -> open.getValue().neighbour() == neighbour)
+        return incoming.entrySet().stream().filter(open -> open.getValue() == neighbour)
                 .anyMatch(open -> PeerAddresses.mayComeFrom(open.getKey().remoteHost(), address));
     }
 
-    /** The incoming connection is gone: its outbox stops. Returns its neighbour, or null if it was never opened. */
+    /**
+     * Dials a curriculum node back, whatever the free slots: it hears nothing on the connection
+     * it opened. At most MAX_DIAL_BACKS at once, each paid from the source's address budget.
+     */
+    private void dialBack(String address, Neighbour asker) {
+        String refused = underPeersLock(() -> {
+            if (!running || connectedAddresses.containsKey(address) || attemptingToConnectToAddress.contains(address)) {
+                return "";
+            }
+            if (dialBacks.size() >= config.limits().maxDialBacks()) {
+                asker.refused(Refusal.DIAL_BACK_PAST_CAP);
+                return "already " + dialBacks.size() + " dial-backs (MAX_DIAL_BACKS)";
+            }
+            if (!asker.source.addresses.tryTake(1)) {
+                asker.refused(Refusal.ADDRESSES_PAST_RATE);
+                return "its source asked for more dials than its rate allows";
+            }
+            dialBacks.put(address, asker);
+            attemptingToConnectToAddress.add(address);
+            return null;
+        });
+        if (refused == null) {
+            dialer.dial(address, "its own HANDSHAKE (a curriculum node is dialed back)");
+        } else if (!refused.isEmpty()) {
+            asker.log(INFO, "will not dial " + address + " back for " + asker + ": " + refused);
+        }
+    }
+
+    /** The incoming connection is gone: its outbox stops, and a dial-back that answered it is closed. Returns its neighbour, or null. */
     Neighbour closed(IncomingConnection connection) {
-        Incoming gone = incoming.remove(connection);
+        Neighbour gone = incoming.remove(connection);
         if (gone == null) {
             return null;
         }
-        gone.outbox().stop();
-        return gone.neighbour();
-    }
-
-    /** The incoming neighbours, by the address each gave, or host:port where it gave none: for /status. */
-    List<String> incomingAddresses() {
-        return incomingNeighbours()
-                .map(n -> n.address() != null ? n.address() : n.peer).sorted().toList();
-    }
-
-    int addressBookSize() {
-        return book.size();
+        gone.stopSending();
+        List<OutgoingConnection> answered = underPeersLock(() -> {
+            List<OutgoingConnection> list = new ArrayList<>();
+            dialBacks.entrySet().removeIf(each -> {
+                if (each.getValue() != gone) {
+                    return false;
+                }
+                OutgoingConnection open = connectedAddresses.get(each.getKey());
+                if (open != null) {
+                    list.add(open);
+                }
+                return true;
+            });
+            return list;
+        });
+        answered.forEach(dialBack -> dialBack.close(WebSocket.NORMAL_CLOSURE, "the connection this answered has ended"));
+        return gone;
     }
 
     private <T> T underPeersLock(Supplier<T> action) {

@@ -11,6 +11,8 @@ import com.google.gson.JsonObject;
 import wirelab.websocket.HttpRequest;
 import wirelab.websocket.HttpResponse;
 
+import wirelab.Text;
+
 /**
  * The live view, served on the node's own port: a browser's GET is not a WebSocket upgrade, so
  * {@link wirelab.websocket.WebSocketServer} hands it here. {@code /} is the page
@@ -45,17 +47,17 @@ final class MeshView {
     HttpResponse answer(HttpRequest request) {
         String host = request.header("host");
         if (!node.addresses().isServedHost(host)) {
-            node.counts().refused("HTTP for another Host");
+            node.counts().refused(Refusal.HTTP_OTHER_HOST);
             return HttpResponse.text(421, "this node answers for Host localhost, 127.0.0.1, [::1], its MY_ADDRESS's host and "
-                    + "the hosts in ALLOWED_PEER_HOSTS and ALLOWED_ORIGINS; got '" + PeerNode.abbreviate(host) + "'");
+                    + "the hosts in ALLOWED_PEER_HOSTS and ALLOWED_ORIGINS; got '" + Text.abbreviate(host) + "'");
         }
         String origin = request.header("origin");
         if (origin.isEmpty()) {
             return route(request);
         }
         if (!node.addresses().isAllowedOrigin(origin)) {
-            node.counts().refused("HTTP from another Origin");
-            return HttpResponse.text(403, "a page from " + PeerNode.abbreviate(origin) + " may not read this node; "
+            node.counts().refused(Refusal.HTTP_OTHER_ORIGIN);
+            return HttpResponse.text(403, "a page from " + Text.abbreviate(origin) + " may not read this node; "
                     + "ALLOWED_ORIGINS in its .env can name it");
         }
         return route(request).withHeaders(Map.of("Access-Control-Allow-Origin", origin, "Vary", "Origin"));
@@ -69,7 +71,7 @@ final class MeshView {
             case "/status" -> new HttpResponse(200,
                     Map.of("Content-Type", "application/json", "Cache-Control", "no-store"),
                     statusJson().getBytes(StandardCharsets.UTF_8));
-            default -> HttpResponse.text(404, "nothing at " + PeerNode.abbreviate(request.path())
+            default -> HttpResponse.text(404, "nothing at " + Text.abbreviate(request.path())
                     + "; try / (the live mesh view), /status or /events");
         };
     }

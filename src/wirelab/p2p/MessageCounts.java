@@ -35,8 +35,8 @@ final class MessageCounts {
         received.computeIfAbsent(KNOWN.contains(type) ? type : "OTHER", t -> new LongAdder()).increment();
     }
 
-    void refused(String reason) {
-        refused.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    void refused(Refusal reason) {
+        refused.computeIfAbsent(reason.label, r -> new LongAdder()).increment();
     }
 
     Map<String, Long> refused() {

@@ -3,10 +3,10 @@ package wirelab.p2p;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 
 import com.google.gson.JsonArray;
 
+import wirelab.Text;
 import wirelab.TokenBucket;
 
 /**
@@ -25,7 +25,8 @@ import wirelab.TokenBucket;
  * <p>Each neighbour has its {@link Strangers.Source}, whose budgets outlive the connection, and
  * two buckets of its own: messages and TRANSACTIONs read from it. When one is empty, the
  * connection's reader waits for it ({@link #paceMessage}), so a peer that floods is read at the
- * rate the limits allow, and the others are not held up by it.
+ * rate the limits allow, and the others are not held up by it. What it is sent goes through its
+ * {@link Outbox}, bounded in bytes.
  *
  * <p>Fields written on one thread and read on others are volatile; each part of the state that
  * changes in steps ({@link CatchUp.Session}, {@link BroadcastTree.Link}) has its own lock.
@@ -44,33 +45,46 @@ final class Neighbour {
     final CatchUp.Session catchUp = new CatchUp.Session();
     final BroadcastTree.Link link = new BroadcastTree.Link();
     final Strangers.Source source;
+    final long openedNanos = System.nanoTime();
     private final TokenBucket messages;
     private final TokenBucket transactions;
-    private final Consumer<String> transport;
+    private final Outbox outbox;
     private final BiConsumer<Integer, String> closer;
     private final MessageCounts counts;
     private final String address;
     private volatile boolean speaksWirelab;
     private volatile boolean handshook;
     private volatile long lastHandshakeAnswerNanos;
+    private volatile long lastNewTransactionNanos;   // when it last brought a transaction we did not have
 
     Neighbour(String peer, Direction direction, String address, Strangers.Source source, NodeConfig.Limits limits,
-              Consumer<String> transport, BiConsumer<Integer, String> closer, MessageCounts counts) {
+              Outbox outbox, BiConsumer<Integer, String> closer, MessageCounts counts) {
         this.peer = peer;
         this.source = source;
         this.messages = new TokenBucket(10.0 * limits.messagesPerSecond(), limits.messagesPerSecond());
         this.transactions = new TokenBucket(20.0 * limits.transactionsPerSecond(), limits.transactionsPerSecond());
         this.direction = direction;
         this.address = address;
-        this.transport = transport;
+        this.outbox = outbox;
         this.closer = closer;
         this.counts = counts;
     }
 
-    /** Sends one message whose type is {@code type}; every message this node sends goes through here, and is counted. */
+    /** Sends one message whose type is {@code type}; every message this node sends goes through here or {@link #sendLazily}, and is counted. */
     void send(String type, String text) {
-        counts.sent(type, OutgoingConnection.utf8Length(text));
-        transport.accept(text);
+        outbox.send(text, countSent(type, text));
+    }
+
+    /** Sends what the producer makes, one message at a time, as the connection takes them; the producer counts each ({@link #countSent}). */
+    void sendLazily(Outbox.Producer producer) {
+        outbox.sendLazily(producer);
+    }
+
+    /** Counts a message about to be sent; returns its size in UTF-8 bytes. */
+    int countSent(String type, String text) {
+        int bytes = Text.utf8Length(text);
+        counts.sent(type, bytes);
+        return bytes;
     }
 
     /** Sends a HANDSHAKE naming these addresses: the curriculum's list, or our neighbours for peer exchange. */
@@ -78,6 +92,16 @@ final class Neighbour {
         JsonArray data = new JsonArray();
         addresses.forEach(data::add);
         send("HANDSHAKE", PeerNode.message("HANDSHAKE", data));
+    }
+
+    /** The connection is gone: its outbox's thread stops, and what is still queued is not sent. */
+    void stopSending() {
+        outbox.stop();
+    }
+
+    /** How long a write to this neighbour has been blocked; 0 when none is. */
+    long stalledMs() {
+        return outbox.stalledMs();
     }
 
     /** Called by the connection's reader before each message it hands on: waits while the neighbour is past its message rate. */
@@ -94,6 +118,12 @@ final class Neighbour {
         while (!bucket.tryTake(1)) {
             Thread.sleep(1);
         }
+    }
+
+    /** Something it sent or asked for was refused: counted for the node and for its source. */
+    void refused(Refusal reason) {
+        counts.refused(reason);
+        source.refused(reason);
     }
 
     /** Logs a line about this neighbour, within its source's quota ({@link wirelab.LogQuota}). */
@@ -126,6 +156,21 @@ final class Neighbour {
 
     void handshook() {
         handshook = true;
+    }
+
+    /** Evicted: no longer a neighbour (it is sent no more gossip) while its connection closes. */
+    void unhandshook() {
+        handshook = false;
+    }
+
+    /** It brought a transaction this node did not have: a useful relay, which eviction protects. */
+    void broughtNewTransaction() {
+        lastNewTransactionNanos = System.nanoTime();
+    }
+
+    /** When it last brought a transaction we did not have; 0 if never. */
+    long lastNewTransactionNanos() {
+        return lastNewTransactionNanos;
     }
 
     /** True at most once a second: a later HANDSHAKE from a node of ours is answered with ours, within that bound. */

@@ -35,9 +35,19 @@ import com.google.gson.JsonParser;
  * MAX_CONNECTIONS_PER_SOURCE=      sockets of any kind from one address at most (default MAX_CONNECTIONS / 4)
  * MAX_TRANSACTION_BYTES=65536      a bigger transaction is refused
  * MAX_POOL_BYTES=1073741824        transactions.json at most (1 GiB); past it new transactions are refused
+ * MAX_POOL_TRANSACTIONS=5000000    transactions held at most; past it new ones are refused. The heap holds about
+ *                                  35 bytes for each (PoolIndex): 175 MB at the cap, a third of the 512 MB heap;
+ *                                  and catch-up lists a bucket's ids in one message, 25,000 at most (CatchUp)
  * CATCH_UP_BYTES_PER_MINUTE=67108864  catch-up served to one source a minute at most (64 MiB), across reconnects
  * MESSAGES_PER_SECOND=5000         one connection's messages, after a burst of ten seconds' worth; then it is read slower
  * TRANSACTIONS_PER_SECOND=1000     one connection's TRANSACTIONs, after a burst of twenty seconds' worth; the same
+ * MAX_SEND_QUEUE_BYTES=4194304     bytes queued to send to one connection at most (4 MiB); a peer that falls further
+ *                                  behind is dropped (Bitcoin's -maxsendbuffer)
+ * SEND_TIMEOUT_MS=10000            a write to a peer blocked this long (it stopped reading) drops the peer
+ * UNFINISHED_MESSAGE_BYTES=67108864  bytes held in messages still arriving, on all connections at once (64 MiB);
+ *                                  past it, or past a quarter of it from one address, a message is refused with 1013
+ * DIAL_INTERVAL_MS=100             one outgoing connection attempt at most each this long (Bitcoin: one at a time)
+ * MAX_DIAL_BACKS=2                 curriculum nodes dialed back at once, at most (in a free slot, or beyond MAX_PEERS)
  * </pre>
  *
  * @param myAddress null means {@code ws://localhost:PORT}, once the port is known
@@ -50,30 +60,43 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
     static final int DEFAULT_MAX_PEERS = 8;
 
     /** The limits a node keeps among strangers (see the table above). */
-    public record Limits(int maxConnectionsPerSource, int maxTransactionBytes, long maxPoolBytes,
-                         long catchUpBytesPerMinute, int messagesPerSecond, int transactionsPerSecond) {
+    public record Limits(int maxConnectionsPerSource, int maxTransactionBytes, long maxPoolBytes, int maxPoolTransactions,
+                         long catchUpBytesPerMinute, int messagesPerSecond, int transactionsPerSecond,
+                         int maxSendQueueBytes, int sendTimeoutMs, long unfinishedMessageBytes, int dialIntervalMs,
+                         int maxDialBacks) {
         static Limits defaults(int maxConnections) {
-            return new Limits(Math.max(1, maxConnections / 4), 64 * 1024, 1L << 30, 64L << 20, 5_000, 1_000);
+            return new Limits(Math.max(1, maxConnections / 4), 64 * 1024, 1L << 30, 5_000_000, 64L << 20, 5_000, 1_000,
+                    4 << 20, 10_000, 64L << 20, 100, 2);
         }
 
         public Limits withMaxConnectionsPerSource(int maxConnectionsPerSource) {
-            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
-                    messagesPerSecond, transactionsPerSecond);
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
+                    catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
         }
 
         public Limits withMaxPoolBytes(long maxPoolBytes) {
-            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
-                    messagesPerSecond, transactionsPerSecond);
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
+                    catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
         }
 
         public Limits withCatchUpBytesPerMinute(long catchUpBytesPerMinute) {
-            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
-                    messagesPerSecond, transactionsPerSecond);
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
+                    catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
         }
 
         public Limits withMessagesPerSecond(int messagesPerSecond) {
-            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, catchUpBytesPerMinute,
-                    messagesPerSecond, transactionsPerSecond);
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
+                    catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
+        }
+
+        public Limits withDialIntervalMs(int dialIntervalMs) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
+                    catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
         }
     }
 
@@ -178,9 +201,15 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
                 envInt(env, "MAX_CONNECTIONS_PER_SOURCE", defaults.maxConnectionsPerSource(), 1, 100_000),
                 envInt(env, "MAX_TRANSACTION_BYTES", defaults.maxTransactionBytes(), 64, 1 << 20),
                 envLong(env, "MAX_POOL_BYTES", defaults.maxPoolBytes(), 1 << 16),
+                envInt(env, "MAX_POOL_TRANSACTIONS", defaults.maxPoolTransactions(), 1, 5_000_000),
                 envLong(env, "CATCH_UP_BYTES_PER_MINUTE", defaults.catchUpBytesPerMinute(), 1 << 16),
                 envInt(env, "MESSAGES_PER_SECOND", defaults.messagesPerSecond(), 1, 1_000_000),
-                envInt(env, "TRANSACTIONS_PER_SECOND", defaults.transactionsPerSecond(), 1, 1_000_000));
+                envInt(env, "TRANSACTIONS_PER_SECOND", defaults.transactionsPerSecond(), 1, 1_000_000),
+                envInt(env, "MAX_SEND_QUEUE_BYTES", defaults.maxSendQueueBytes(), 2 << 20, 1 << 30),
+                envInt(env, "SEND_TIMEOUT_MS", defaults.sendTimeoutMs(), 100, 600_000),
+                envLong(env, "UNFINISHED_MESSAGE_BYTES", defaults.unfinishedMessageBytes(), 4L << 20),
+                envInt(env, "DIAL_INTERVAL_MS", defaults.dialIntervalMs(), 0, 60_000),
+                envInt(env, "MAX_DIAL_BACKS", defaults.maxDialBacks(), 0, 1_000));
         return new NodeConfig(folder, port, readKnownPeers(folder.resolve("known-peers.json")), host, myAddress,
                 allowedPeerHosts, list(env.getOrDefault("ALLOWED_ORIGINS", "")),
                 maxPeers, envInt(env, "MAX_INCOMING_PEERS", 4 * maxPeers, 1, 100_000),

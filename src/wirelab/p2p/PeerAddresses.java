@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -86,8 +87,19 @@ final class PeerAddresses {
         this.ownInterfaceAddresses = interfaceAddresses();
     }
 
-    /** "ws://host:port" in canonical form (lower-case host, no trailing slash), or null. */
+    /** The longest address taken from anyone: a host name is at most 253 characters (RFC 1035). */
+    static final int MAX_ADDRESS_CHARS = 300;
+
+    /**
+     * "ws://host:port" in canonical form, or null: a lower-case host name without a trailing
+     * dot, an IPv4 address as four decimal numbers (an IPv4-mapped IPv6 address, such as
+     * [::ffff:7f00:2], becomes one), an IPv6 address in brackets as RFC 5952 writes it, no
+     * path. So one server has one spelling, and is never counted, or dialed, twice.
+     */
     static String normalize(String address) {
+        if (address.length() > MAX_ADDRESS_CHARS) {
+            return null;
+        }
         try {
             URI uri = new URI(address.trim());
             boolean bare = uri.getRawUserInfo() == null && uri.getRawQuery() == null && uri.getRawFragment() == null
@@ -95,10 +107,68 @@ final class PeerAddresses {
             if (!"ws".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535 || !bare) {
                 return null;
             }
-            return "ws://" + uri.getHost().toLowerCase(Locale.ROOT) + ":" + uri.getPort();
+            return "ws://" + canonicalHost(uri.getHost().toLowerCase(Locale.ROOT)) + ":" + uri.getPort();
         } catch (URISyntaxException e) {
             return null;
         }
+    }
+
+    /** A host as {@link #normalize} writes it; an IPv6 literal keeps its brackets. */
+    private static String canonicalHost(String host) {
+        byte[] literal = literalAddress(host);
+        if (literal == null) {
+            return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        }
+        if (literal.length == 16 && isIpv4Mapped(literal)) {
+            literal = Arrays.copyOfRange(literal, 12, 16);
+        }
+        if (literal.length == 4) {
+            return (literal[0] & 0xFF) + "." + (literal[1] & 0xFF) + "." + (literal[2] & 0xFF) + "." + (literal[3] & 0xFF);
+        }
+        return "[" + rfc5952(literal) + "]";
+    }
+
+    private static boolean isIpv4Mapped(byte[] address) {
+        for (int i = 0; i < 10; i++) {
+            if (address[i] != 0) {
+                return false;
+            }
+        }
+        return (address[10] & 0xFF) == 0xFF && (address[11] & 0xFF) == 0xFF;
+    }
+
+    /** An IPv6 address in RFC 5952's text: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::". */
+    private static String rfc5952(byte[] address) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((address[2 * i] & 0xFF) << 8) | (address[2 * i + 1] & 0xFF);
+        }
+        int bestStart = -1;
+        int bestLength = 1;   // a single zero group is written as 0, not ::
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        return text.toString();
     }
 
     /**
@@ -113,18 +183,22 @@ final class PeerAddresses {
             6679, 6697, 10080,
             3306, 5432, 6379, 11211, 27017);   // MySQL, PostgreSQL, Redis, memcached, MongoDB
 
+    /** Why an address may not be dialed: the refusal it is counted as, and the words a log line gives. */
+    record DialProblem(Refusal refusal, String why) {
+    }
+
     /**
      * Why this node may not dial a normalized address, or null when it may: its host must be
      * allowed, and an address from a stranger (not from known-peers.json, which the user wrote)
      * may not be on a bad port.
      */
-    String dialProblem(String address, boolean fromStranger) {
+    DialProblem dialProblem(String address, boolean fromStranger) {
         if (!isAllowed(address)) {
-            return "its host is not in ALLOWED_PEER_HOSTS " + allowedPeerHosts();
+            return new DialProblem(Refusal.ADDRESS_NOT_ALLOWED, "its host is not in ALLOWED_PEER_HOSTS " + allowedPeerHosts());
         }
         if (fromStranger && isBadPort(address)) {
-            return "its port is on the bad-ports list (a port of another protocol, such as SMTP's 25: dialing it "
-                    + "would make this node a tool for port scans)";
+            return new DialProblem(Refusal.ADDRESS_ON_BAD_PORT, "its port is on the bad-ports list (a port of another "
+                    + "protocol, such as SMTP's 25: dialing it would make this node a tool for port scans)");
         }
         return null;
     }
@@ -263,6 +337,27 @@ final class PeerAddresses {
         } catch (UnknownHostException e) {
             return false;
         }
+    }
+
+    /**
+     * The address group that {@link Eviction} counts incoming slots by: an IPv4 /16 or an IPv6
+     * /32 of the address a connection comes from (Bitcoin Core's netgroups, without its AS map).
+     * On loopback, where every node of one machine shares an address, it is the address the
+     * node names for itself, or "loopback" for a connection that names none.
+     */
+    static String addressGroup(String remoteHost, String claimedAddress) {
+        if (isLoopback(remoteHost)) {
+            return claimedAddress != null ? claimedAddress : "loopback";
+        }
+        byte[] address = literalAddress(remoteHost);
+        if (address == null) {
+            return remoteHost;
+        }
+        if (address.length == 16 && isIpv4Mapped(address)) {
+            address = Arrays.copyOfRange(address, 12, 16);
+        }
+        return address.length == 4 ? (address[0] & 0xFF) + "." + (address[1] & 0xFF) + ".0.0/16"
+                : HexFormat.of().formatHex(address, 0, 4) + "::/32";
     }
 
     /** The bytes of an IPv4 or IPv6 literal ("[::1]" too), or null for a host name. Never asks DNS. */

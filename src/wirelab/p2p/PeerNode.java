@@ -18,6 +18,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import wirelab.Text;
 import wirelab.Trace;
 import wirelab.websocket.HttpResponse;
 import wirelab.websocket.IncomingConnection;
@@ -57,6 +58,8 @@ public final class PeerNode implements AutoCloseable {
     static final int MAX_MESSAGE_BYTES = 1 << 20;
     /** RFC 6455's close code for a peer that broke a rule of this node (7.4.1). */
     static final int POLICY_VIOLATION = 1008;
+    /** RFC 6455's close code for a condition this node did not expect, a failure of its own (7.4.1). */
+    static final int INTERNAL_ERROR = 1011;
     /**
      * How often the heartbeat looks for overdue GRAFTs. Every fifth beat (half a second, as
      * gossipsub's one-second heartbeat but quicker to repair) it sends the IHAVEs, so that a
@@ -75,7 +78,7 @@ public final class PeerNode implements AutoCloseable {
     private final MessageCounts counts = new MessageCounts();
     private final Strangers strangers;
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
-    private final HttpClient httpClient = OutgoingConnection.newClient(virtualThreads);
+    private final HttpClient httpClient = NoTls.newClient(virtualThreads);
     private volatile boolean running = true;
 
     // Set once by start(), before `whole` opens; the server's threads wait for it, so nothing
@@ -109,22 +112,24 @@ public final class PeerNode implements AutoCloseable {
                         .withMaxMessageBytes(MAX_MESSAGE_BYTES).withMaxConnections(maxConnections)
                         .withMaxConnectionsPerSource(config.limits().maxConnectionsPerSource())
                         .withOriginAllowed(node::isAllowedOrigin)
-                        .withPingIntervalMs(config.pingIntervalMs()),
+                        .withPingIntervalMs(config.pingIntervalMs())
+                        .withUnfinishedMessageBytes(config.limits().unfinishedMessageBytes()),
                 node.incoming, request -> node.awaitWhole() ? view.answer(request) : node.notReady());
         node.myAddress = config.myAddress() != null ? config.myAddress() : "ws://localhost:" + node.server.port();
         node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
         List<String> knownPeers = new ArrayList<>();
         for (String knownPeer : config.knownPeers()) {
             String address = PeerAddresses.normalize(knownPeer);
-            String problem = address == null ? "expected ws://host:port" : node.addresses.dialProblem(address, false);
-            if (problem != null) {
-                log.log(WARNING, "will not dial " + abbreviate(knownPeer) + " from known-peers.json: " + problem);
+            PeerAddresses.DialProblem problem = address == null ? null : node.addresses.dialProblem(address, false);
+            if (address == null || problem != null) {
+                log.log(WARNING, "will not dial " + Text.abbreviate(knownPeer) + " from known-peers.json: "
+                        + (problem == null ? "expected ws://host:port" : problem.why()));
             } else if (!node.addresses.isOwn(address)) {
                 knownPeers.add(address);
             }
         }
         node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts,
-                node.strangers);
+                node.addresses, node.strangers);
         node.inbox = new Inbox(config, node.pool, node.catchUp, node.broadcast, node.seenMessages, node.events, node.counts,
                 node.addresses, node.membership);
         node.whole.countDown();
@@ -292,7 +297,7 @@ public final class PeerNode implements AutoCloseable {
     /** The outgoing connection opened: we say HANDSHAKE, the first message on every connection. */
     void connected(OutgoingConnection connection) {
         List<String> handshakeData = membership.connected(connection);
-        connection.neighbour.sendHandshake(handshakeData);
+        connection.neighbour().sendHandshake(handshakeData);
         events.publish("out", "HANDSHAKE", connection.address, null);
         log.log(INFO, "connected to " + connection.address + "; sent HANDSHAKE " + handshakeData);
     }
@@ -300,7 +305,7 @@ public final class PeerNode implements AutoCloseable {
     /** The outgoing connection closed or failed: the address leaves connectedAddresses. */
     void disconnected(OutgoingConnection connection, String why) {
         if (membership.disconnected(connection)) {
-            broadcast.forget(connection.neighbour);
+            broadcast.forget(connection.neighbour());
             log.log(INFO, "connection to " + connection.address + " closed (" + why + ")");
         }
     }
@@ -362,6 +367,7 @@ public final class PeerNode implements AutoCloseable {
                 return;
             }
             broadcast.graftOverdue();
+            membership.dropStalled();
             if (++beats % 5 == 0) {
                 broadcast.flushAnnouncements(membership.neighbours());
             }
@@ -414,11 +420,6 @@ public final class PeerNode implements AutoCloseable {
         message.addProperty("type", type);
         message.add("data", data);
         return gson.toJson(message);
-    }
-
-    /** Text a peer sent, cut to 200 characters for a log line or an answer. */
-    static String abbreviate(String text) {
-        return text.length() <= 200 ? text : text.substring(0, 200) + "... (" + text.length() + " chars)";
     }
 
     /** {@code scripts/run-node.sh node-N [--trace]} runs this with the node's folder. */

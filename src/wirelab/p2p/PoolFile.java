@@ -19,25 +19,35 @@ import com.google.gson.JsonParser;
 import wirelab.AtomicFile;
 
 /**
- * How {@link TransactionPool} reads {@code transactions.json} at start: as a stream, a line at
- * a time, in the layout the pool writes ("[", one transaction a line, each but the last ending
- * in ",", then "]"), never the whole file at once. A line that does not parse is where a crash
- * cut an append short: it and the rest are dropped (they were never reported stored). A file
- * in another layout (a JSON array edited by hand, which is small) is first rewritten one
- * transaction a line.
+ * The layout of {@code transactions.json}, stated here once, and how {@link TransactionPool}
+ * reads it at start: as a stream, a line at a time, never the whole file at once.
+ *
+ * <pre>
+ * [                                                   "[\n"
+ * {"id":"tx-1","from":"alice","to":"bob","amount":5}, a transaction a line, as JSON's
+ * {"from":"carol","to":"dave","amount":7}             JsonElement.toString writes it; ",\n"
+ * ]                                                   between lines, "\n]\n" after the last
+ * </pre>
+ *
+ * The pool appends new lines where the closing bracket stood. A line that does not parse is
+ * where a crash cut an append short: it and the rest are dropped (they were never reported
+ * stored). A file in another layout (a JSON array edited by hand, which is small) is first
+ * rewritten one transaction a line. A line whose transaction has no usable id field or holds
+ * text that is not Unicode is dropped, with a log line, since no node would have stored it.
  */
 final class PoolFile {
 
     private static final System.Logger log = System.getLogger("peer-node");
 
     static final String EMPTY_FILE = "[\n]\n";
+    static final String SEPARATOR = ",\n";
     static final String CLOSING = "\n]\n";
     /** A hand-edited pool is small; one cut by a crash, of any size, is not valid JSON. */
     private static final long HAND_WRITTEN_MAX_BYTES = 16 << 20;
 
-    /** Where each kept line goes: false when its id is already held, so it is not kept. */
+    /** Where each kept line goes: false when its transaction is already held, so it is not kept. */
     interface Sink {
-        boolean keep(String id, long offset, int length);
+        boolean keep(TransactionDigest digest, long offset, int length);
     }
 
     /**
@@ -101,19 +111,21 @@ final class PoolFile {
                     break;
                 }
                 String json = transaction.toString();
-                String id;
+                TransactionDigest digest;
                 try {
-                    id = TransactionId.of(transaction);
+                    TransactionId.of(transaction);   // its id field, if any, is one a node accepts
+                    digest = TransactionDigest.of(transaction);
                 } catch (IllegalArgumentException e) {
                     if (first) {
-                        log.log(WARNING, file + ": dropped a transaction with no usable id (" + e.getMessage() + ")");
+                        log.log(WARNING, file + ": dropped line " + lineNumber + ", a transaction no node would store ("
+                                + e.getMessage() + ")");
                     }
                     canonical = false;
                     continue;
                 }
-                int length = OutgoingConnection.utf8Length(json);
-                long at = kept == 0 ? offset : offset + 2;
-                if (!sink.keep(id, at, length)) {   // written by hand, or by an older version: kept once
+                int length = json.getBytes(StandardCharsets.UTF_8).length;   // well-formed, or the digest would have refused it
+                long at = kept == 0 ? offset : offset + SEPARATOR.length();
+                if (!sink.keep(digest, at, length)) {   // written by hand, or by an older version: kept once
                     duplicates++;
                     canonical = false;
                     continue;
@@ -121,7 +133,7 @@ final class PoolFile {
                 canonical &= json.equals(text) && (kept == 0 || lastHadComma);
                 lastHadComma = comma;
                 if (kept > 0) {
-                    write(out, ",\n");
+                    write(out, SEPARATOR);
                 }
                 write(out, json);
                 offset = at + length;
@@ -129,7 +141,7 @@ final class PoolFile {
             }
         }
         if (first && duplicates > 0) {
-            log.log(WARNING, file + ": " + duplicates + " transactions repeated an id already in the file; kept the first of each");
+            log.log(WARNING, file + ": " + duplicates + " lines repeated a transaction already in the file; kept the first of each");
         }
         if (first && !closed && cutAtLine == 0) {
             log.log(WARNING, file + " ended without its closing bracket (an append cut short by a crash): kept "
@@ -171,7 +183,7 @@ final class PoolFile {
                 lines.add(element.toString());
             }
         }
-        String text = lines.isEmpty() ? EMPTY_FILE : "[\n" + String.join(",\n", lines) + CLOSING;
+        String text = lines.isEmpty() ? EMPTY_FILE : "[\n" + String.join(SEPARATOR, lines) + CLOSING;
         AtomicFile.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 

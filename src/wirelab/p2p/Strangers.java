@@ -52,8 +52,8 @@ final class Strangers {
             accepted++;
         }
 
-        synchronized void refused(String reason) {
-            refused.merge(reason, 1L, Long::sum);
+        synchronized void refused(Refusal reason) {
+            refused.merge(reason.label, 1L, Long::sum);
         }
 
         synchronized void served(long bytes) {

@@ -3,37 +3,34 @@ package wirelab.p2p;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.Map;
-import java.util.TreeMap;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
+import wirelab.Text;
+
 /**
- * The one rule for which transaction is which: every node that sees a transaction derives the
- * same id from it, without changing it. (A node that added an id field as it passed a
- * transaction on would make curriculum nodes, which compare transactions by content, store it
- * again; and two nodes that each made up a random id for one transaction would each store it
- * twice.) So the id is, in this order:
+ * What people call a transaction: the name shown in logs, the live view and answers. It is not
+ * what the pool and the wire know it by: that is its content's digest
+ * ({@link TransactionDigest}), so a name can never make one transaction stand for another. The
+ * name is, in this order:
  *
  * <ol>
  * <li>its {@code id} field: a string of 1 to 200 characters, or a whole number. The string
- *     "1" and the number 1 are different ids; {@code true}, {@code null}, objects, arrays and
- *     numbers with a fraction are refused.
+ *     "1" and the number 1 are different names; {@code true}, {@code null}, objects, arrays and
+ *     numbers with a fraction are refused, and so is the transaction that carries one (no node
+ *     stores it).
  * <li>else its {@code hash} field, when it is such a string (the curriculum's transactions
  *     carry one);
- * <li>else the SHA-256 of its canonical JSON: keys sorted at every level, no spaces.
+ * <li>else {@code sha256:} and its digest.
  * </ol>
  *
- * The id is written as JSON text, so the four kinds (a string id, a number id, a hash, a
- * digest) never collide: {@code "tx-1"} (with its
+ * The name is written as JSON text, so the kinds never collide: {@code "tx-1"} (with its
  * quotes), {@code 42}, {@code hash:...}, {@code sha256:...}. {@code add-transaction.sh} gives
  * each new transaction a random UUID as its id, so two genuine transactions with equal content
- * stay two.
+ * stay two: their contents differ in that field.
  */
 final class TransactionId {
 
@@ -44,7 +41,7 @@ final class TransactionId {
     private TransactionId() {
     }
 
-    /** The transaction's id by the rule above; an IllegalArgumentException says why it has none we accept. */
+    /** The transaction's name by the rule above; an IllegalArgumentException says why it has none we accept. */
     static String of(JsonObject transaction) {
         JsonElement id = transaction.get("id");
         if (id != null) {
@@ -56,14 +53,14 @@ final class TransactionId {
                 return id.toString();
             }
             throw new IllegalArgumentException("its id must be a string of 1 to " + MAX_LENGTH
-                    + " characters or a whole number, got " + PeerNode.abbreviate(id.toString()));
+                    + " characters or a whole number, got " + Text.abbreviate(id.toString()));
         }
         JsonElement hash = transaction.get("hash");
         if (hash != null && hash.isJsonPrimitive() && hash.getAsJsonPrimitive().isString()
                 && !hash.getAsString().isEmpty() && hash.getAsString().length() <= MAX_LENGTH) {
             return "hash:" + hash.getAsString();
         }
-        return "sha256:" + HexFormat.of().formatHex(sha256(gson.toJson(canonical(transaction))));
+        return "sha256:" + TransactionDigest.of(transaction);
     }
 
     /** A string as JSON writes it; most ids need no escaping, and skip gson's writer (measured: 1 in 10 samples of a mesh). */
@@ -75,22 +72,6 @@ final class TransactionId {
             }
         }
         return '"' + text + '"';
-    }
-
-    /** The same JSON with every object's keys in sorted order, so that equal content prints equal. */
-    private static JsonElement canonical(JsonElement element) {
-        if (element.isJsonObject()) {
-            Map<String, JsonElement> sorted = new TreeMap<>(element.getAsJsonObject().asMap());
-            JsonObject object = new JsonObject();
-            sorted.forEach((key, value) -> object.add(key, canonical(value)));
-            return object;
-        }
-        if (element.isJsonArray()) {
-            JsonArray array = new JsonArray();
-            element.getAsJsonArray().forEach(item -> array.add(canonical(item)));
-            return array;
-        }
-        return element;   // strings, numbers and null print the same wherever they stand
     }
 
     static byte[] sha256(String text) {

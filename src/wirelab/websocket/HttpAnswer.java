@@ -23,10 +23,12 @@ final class HttpAnswer {
 
     private static final System.Logger log = System.getLogger("websocket-server");
 
-    private static final Map<Integer, String> REASON_PHRASES = Map.of(
-            101, "Switching Protocols", 200, "OK", 400, "Bad Request", 403, "Forbidden", 404, "Not Found",
-            405, "Method Not Allowed", 421, "Misdirected Request", 426, "Upgrade Required",
-            431, "Request Header Fields Too Large", 503, "Service Unavailable");
+    private static final Map<Integer, String> REASON_PHRASES = Map.ofEntries(
+            Map.entry(101, "Switching Protocols"), Map.entry(200, "OK"), Map.entry(400, "Bad Request"),
+            Map.entry(403, "Forbidden"), Map.entry(404, "Not Found"), Map.entry(405, "Method Not Allowed"),
+            Map.entry(421, "Misdirected Request"), Map.entry(426, "Upgrade Required"),
+            Map.entry(431, "Request Header Fields Too Large"), Map.entry(500, "Internal Server Error"),
+            Map.entry(503, "Service Unavailable"));
 
     private HttpAnswer() {
     }

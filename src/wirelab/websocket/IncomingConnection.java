@@ -201,7 +201,7 @@ public final class IncomingConnection {
     // --- the end --------------------------------------------------------------------------------
 
     /** Drops TCP without a close frame; the reading thread then sees the end and reports it. */
-    void abort() {
+    public void abort() {
         Sockets.closeQuietly(socket);
     }
 

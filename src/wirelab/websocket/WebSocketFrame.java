@@ -60,6 +60,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
     static final int INVALID_FRAME_PAYLOAD_DATA = 1007;
     static final int MESSAGE_TOO_BIG = 1009;
     static final int INTERNAL_ERROR = 1011;
+    static final int TRY_AGAIN_LATER = 1013;       // IANA's registry, after RFC 6455: overloaded, come back later
 
     boolean isControl() {
         return opcode >= CLOSE;
@@ -78,18 +79,21 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
 
     /**
      * Reads one client frame. {@code maxPayload} is what the message still has room for: a
-     * declared length beyond it is refused before a single payload byte is allocated.
+     * declared length beyond it is refused before a single payload byte is allocated; and
+     * every byte of payload held beyond the first {@link #FIRST_CHUNK} is first taken from the
+     * server's {@code share} of memory for unfinished messages.
      */
-    static WebSocketFrame read(DataInputStream in, long maxPayload, String peer) throws IOException {
-        return read(in, maxPayload, true, peer);
+    static WebSocketFrame read(DataInputStream in, long maxPayload, UnfinishedMessages.Share share, String peer) throws IOException {
+        return read(in, maxPayload, true, share, peer);
     }
 
     /** Reads one server frame, as {@link WebSocketClient} does: it must not be masked. */
     static WebSocketFrame readFromServer(DataInputStream in, long maxPayload, String peer) throws IOException {
-        return read(in, maxPayload, false, peer);
+        return read(in, maxPayload, false, null, peer);
     }
 
-    private static WebSocketFrame read(DataInputStream in, long maxPayload, boolean fromClient, String peer) throws IOException {
+    private static WebSocketFrame read(DataInputStream in, long maxPayload, boolean fromClient, UnfinishedMessages.Share share,
+                                       String peer) throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
         boolean fin = (b0 & 0x80) != 0;
@@ -131,7 +135,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         if (masked) {
             in.readFully(mask);
         }
-        byte[] payload = readPayload(in, (int) length);
+        byte[] payload = readPayload(in, (int) length, share);
         String maskedHex = Trace.on() ? Trace.payloadHex(payload) : null;
         if (masked) {
             applyMask(payload, mask);
@@ -145,19 +149,24 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
     }
 
     /** A payload longer than this is read into a buffer that grows as its bytes arrive. */
-    private static final int FIRST_CHUNK = 8 * 1024;
+    static final int FIRST_CHUNK = 8 * 1024;
 
     /**
      * Reads {@code length} payload bytes. The length is only what the peer declared: fourteen
      * bytes of header may promise a mebibyte and send nothing more. So the buffer starts small
      * and doubles as bytes come in, and memory held for a frame follows what the peer has sent.
      */
-    private static byte[] readPayload(DataInputStream in, int length) throws IOException {
+    private static byte[] readPayload(DataInputStream in, int length, UnfinishedMessages.Share share) throws IOException {
         byte[] payload = new byte[Math.min(length, FIRST_CHUNK)];
         int filled = 0;
         while (filled < length) {
             if (filled == payload.length) {
-                payload = Arrays.copyOf(payload, (int) Math.min(length, 2L * payload.length));
+                int grown = (int) Math.min(length, 2L * payload.length);
+                if (share != null && !share.take(grown - payload.length)) {
+                    throw new ProtocolViolation(TRY_AGAIN_LATER, "the server holds all it may of messages still arriving "
+                            + "(from this address, or in all); " + filled + " bytes into a payload of " + length);
+                }
+                payload = Arrays.copyOf(payload, grown);
             }
             int n = in.read(payload, filled, payload.length - filled);
             if (n < 0) {
@@ -258,6 +267,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
             case INVALID_FRAME_PAYLOAD_DATA -> "INVALID_FRAME_PAYLOAD_DATA";
             case MESSAGE_TOO_BIG -> "MESSAGE_TOO_BIG";
             case INTERNAL_ERROR -> "INTERNAL_ERROR";
+            case TRY_AGAIN_LATER -> "TRY_AGAIN_LATER";
             default -> "";
         };
         return code + (name.isEmpty() ? "" : " " + name);

@@ -95,52 +95,60 @@ public final class WebSocketServer implements AutoCloseable {
      * @param pingIntervalMs     a connection silent this long is pinged, and closed if it is
      *                           silent as long again; 0 never pings
      * @param closeTimeoutMs     after our close frame, the peer's answer must come within this
+     * @param unfinishedMessageBytes bytes held in messages still arriving, on all connections at
+     *                           once; a quarter of it from one address ({@link UnfinishedMessages})
      */
     public record Options(String host, int port, int maxMessageBytes, int handshakeTimeoutMs, int maxHeaderBytes,
                           int maxConnections, int maxConnectionsPerSource, Predicate<String> originAllowed,
-                          int pingIntervalMs, int closeTimeoutMs) {
+                          int pingIntervalMs, int closeTimeoutMs, long unfinishedMessageBytes) {
         public static Options onPort(int port) {
-            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024, 1_000, Integer.MAX_VALUE, origin -> true, 0, 2_000);
+            return new Options("localhost", port, 1 << 20, 5_000, 8 * 1024, 1_000, Integer.MAX_VALUE, origin -> true, 0, 2_000,
+                    64L << 20);
         }
 
         public Options withMaxMessageBytes(int maxMessageBytes) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withHandshakeTimeoutMs(int handshakeTimeoutMs) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withHost(String host) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withMaxConnections(int maxConnections) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withMaxConnectionsPerSource(int maxConnectionsPerSource) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withOriginAllowed(Predicate<String> originAllowed) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withPingIntervalMs(int pingIntervalMs) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
+        }
+
+        public Options withUnfinishedMessageBytes(long unfinishedMessageBytes) {
+            return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
 
         public Options withCloseTimeoutMs(int closeTimeoutMs) {
             return new Options(host, port, maxMessageBytes, handshakeTimeoutMs, maxHeaderBytes, maxConnections,
-                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs);
+                    maxConnectionsPerSource, originAllowed, pingIntervalMs, closeTimeoutMs, unfinishedMessageBytes);
         }
     }
 
@@ -154,6 +162,7 @@ public final class WebSocketServer implements AutoCloseable {
     private final AtomicInteger unopenedCount = new AtomicInteger();   // sockets in their handshake or plain HTTP
     private final Map<InetAddress, Integer> socketsPerSource = new ConcurrentHashMap<>();
     private final Semaphore socketsHeld;   // every socket accepted and not yet closed, on every listener
+    private final UnfinishedMessages unfinished;
     /** Each source's quota of log lines, kept across its reconnects: the 1,000 heard from last. */
     private final RecentlyHeard<InetAddress, LogQuota> logQuotas =
             new RecentlyHeard<>(1_000, address -> new LogQuota(address.getHostAddress()));
@@ -163,6 +172,7 @@ public final class WebSocketServer implements AutoCloseable {
         this.listener = listener;
         this.plainHttp = plainHttp;
         this.socketsHeld = new Semaphore((int) Math.min(Integer.MAX_VALUE, 2L * options.maxConnections() + REFUSALS_IN_FLIGHT));
+        this.unfinished = new UnfinishedMessages(options.unfinishedMessageBytes());
     }
 
     /** Listens on {@code options.port()} (0 picks a free one: see {@link #port()}). */
@@ -300,7 +310,7 @@ public final class WebSocketServer implements AutoCloseable {
                 return;
             }
             if (!WebSocketHandshake.isUpgrade(request)) {   // a plain GET: the server's user answers it
-                HttpAnswer.plainGet(socket, in, out, plainHttp.apply(request), peer, lines);
+                HttpAnswer.plainGet(socket, in, out, answerPlainGet(request, peer, lines), peer, lines);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -327,7 +337,7 @@ public final class WebSocketServer implements AutoCloseable {
                 handshaking.remove(socket);
                 try {
                     listener.onOpen(connection);
-                    readMessages(connection, new DataInputStream(connection.heardFromEachRead(in)));
+                    readMessages(connection, new DataInputStream(connection.heardFromEachRead(in)), unfinished.new Share(source));
                 } finally {
                     connections.remove(connection);
                 }
@@ -336,6 +346,8 @@ public final class WebSocketServer implements AutoCloseable {
             }
         } catch (IOException e) {
             log.log(DEBUG, peer + ": " + e.toString());
+        } catch (RuntimeException e) {   // a listener's failure: the connection ends, the server goes on, the log says why once
+            lines.log(log, WARNING, peer + ": the connection ended on a failure of the server's user: " + e);
         } finally {
             handshaking.remove(socket);
             if (stillUnopened) {
@@ -345,15 +357,25 @@ public final class WebSocketServer implements AutoCloseable {
         }
     }
 
+    /** The plain-HTTP handler's answer; one that fails is answered 500, and logged within the source's quota. */
+    private HttpResponse answerPlainGet(HttpRequest request, String peer, LogQuota lines) {
+        try {
+            return plainHttp.apply(request);
+        } catch (RuntimeException e) {
+            lines.log(log, WARNING, peer + ": GET " + request.path() + " failed: " + e);
+            return HttpResponse.text(500, "this server failed on the request; its log says why");
+        }
+    }
+
     // --- frames into messages (sections 5.4 to 5.6) ----------------------------------------
 
-    private void readMessages(IncomingConnection connection, DataInputStream in) {
+    private void readMessages(IncomingConnection connection, DataInputStream in, UnfinishedMessages.Share share) {
         ByteArrayOutputStream message = null;   // non-null while a fragmented message is open
         int messageOpcode = 0;
         try {
             while (true) {
                 long room = options.maxMessageBytes() - (message == null ? 0 : message.size());
-                WebSocketFrame frame = WebSocketFrame.read(in, room, connection.toString());
+                WebSocketFrame frame = WebSocketFrame.read(in, room, share, connection.toString());
                 byte[] complete = null;   // set when this frame ends a message
                 switch (frame.opcode()) {
                     case WebSocketFrame.TEXT, WebSocketFrame.BINARY -> {
@@ -366,7 +388,7 @@ public final class WebSocketServer implements AutoCloseable {
                             complete = frame.payload();
                         } else {
                             message = new ByteArrayOutputStream();
-                            message.write(frame.payload());
+                            keepFragment(message, frame, share);
                         }
                     }
                     case WebSocketFrame.CONTINUATION -> {
@@ -374,7 +396,7 @@ public final class WebSocketServer implements AutoCloseable {
                             throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR,
                                     "a continuation frame came with no message to continue");
                         }
-                        message.write(frame.payload());
+                        keepFragment(message, frame, share);
                         if (frame.fin()) {
                             complete = message.toByteArray();
                             message = null;
@@ -391,6 +413,7 @@ public final class WebSocketServer implements AutoCloseable {
                 }
                 if (complete != null) {
                     deliver(connection, messageOpcode, complete);
+                    share.release();
                 }
             }
         } catch (WebSocketFrame.ProtocolViolation violation) {
@@ -400,7 +423,19 @@ public final class WebSocketServer implements AutoCloseable {
             // EOF or reset without a close frame: the peer is gone (killed, network lost)
             connection.reportClosed(WebSocketFrame.ABNORMAL_CLOSURE,
                     connection.state() != IncomingConnection.State.OPEN ? "closed by us" : "connection lost: " + describe(e));
+        } finally {
+            share.release();
         }
+    }
+
+    /** A fragment of a message in parts, kept until its last: its bytes count against the memory for unfinished messages. */
+    private static void keepFragment(ByteArrayOutputStream message, WebSocketFrame frame, UnfinishedMessages.Share share)
+            throws WebSocketFrame.ProtocolViolation {
+        if (!share.take(frame.payload().length)) {
+            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.TRY_AGAIN_LATER, "the server holds all it may of "
+                    + "messages still arriving (from this address, or in all); " + message.size() + " bytes into a message");
+        }
+        message.writeBytes(frame.payload());
     }
 
     private void deliver(IncomingConnection connection, int opcode, byte[] payload) throws WebSocketFrame.ProtocolViolation {
@@ -411,9 +446,8 @@ public final class WebSocketServer implements AutoCloseable {
         String text = WebSocketFrame.utf8(payload, "text message");
         try {
             listener.onText(connection, text);
-        } catch (RuntimeException e) {
-            log.log(WARNING, connection + ": the listener failed on a message: " + e.toString());
-            listener.onError(connection, e);
+        } catch (RuntimeException e) {   // a failure of ours: the peer is told so (1011), the server goes on
+            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.INTERNAL_ERROR, "the server failed on a message: " + e);
         }
     }
 

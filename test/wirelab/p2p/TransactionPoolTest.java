@@ -33,7 +33,7 @@ class TransactionPoolTest {
         TransactionPool pool = TransactionPool.load(file);
         assertEquals(2, pool.count());
         assertEquals("[\n{\"id\":\"x\",\"amount\":2},\n{\"id\":\"y\"}\n]\n", Files.readString(file));
-        assertEquals("{\"id\":\"x\",\"amount\":2}", pool.transactionJson("\"x\""), "read back from the file");
+        assertEquals("{\"id\":\"x\",\"amount\":2}", pool.transactionJson(digest("{\"id\":\"x\",\"amount\":2}")), "read back from the file");
         pool.close();
     }
 
@@ -60,10 +60,10 @@ class TransactionPoolTest {
         Path file = dir.resolve("transactions.json");
         TransactionPool pool = TransactionPool.load(file);
         assertEquals("[\n]\n", Files.readString(file));
-        assertTrue(store(pool, "\"a\"", "{\"id\":\"a\"}"));
+        assertTrue(store(pool, "{\"id\":\"a\"}"));
         assertEquals("[\n{\"id\":\"a\"}\n]\n", Files.readString(file));
-        assertTrue(store(pool, "\"b\"", "{\"id\":\"b\",\"memo\":\"two\\nlines\"}"));
-        assertFalse(store(pool, "\"a\"", "{\"id\":\"a\"}"), "an id already stored is refused");
+        assertTrue(store(pool, "{\"id\":\"b\",\"memo\":\"two\\nlines\"}"));
+        assertFalse(store(pool, "{\"id\":\"a\"}"), "an id already stored is refused");
         assertEquals("[\n{\"id\":\"a\"},\n{\"id\":\"b\",\"memo\":\"two\\nlines\"}\n]\n", Files.readString(file));
         assertEquals(2, JsonParser.parseString(Files.readString(file)).getAsJsonArray().size());
         assertEquals(2, TransactionPool.load(file).count());
@@ -74,18 +74,18 @@ class TransactionPoolTest {
     void aFailedAppendForgetsItsTransactionsSoALaterCopyIsStored() throws Exception {
         Path file = dir.resolve("transactions.json");
         TransactionPool pool = TransactionPool.load(file);
-        assertTrue(store(pool, "\"a\"", "{\"id\":\"a\"}"));
+        assertTrue(store(pool, "{\"id\":\"a\"}"));
         String before = Files.readString(file);
         Files.delete(file);
         Files.createDirectory(file);   // the next append cannot open the file
         ExecutionException failure = assertThrows(ExecutionException.class,
-                () -> pool.add("\"b\"", "{\"id\":\"b\"}").get(10, TimeUnit.SECONDS));
+                () -> pool.add(digest("{\"id\":\"b\"}"), "{\"id\":\"b\"}").get(10, TimeUnit.SECONDS));
         assertTrue(failure.getCause().getMessage().startsWith("cannot write " + file), failure.getCause().getMessage());
-        assertFalse(pool.contains("\"b\""), "not on disk, so not stored");
+        assertFalse(pool.contains(digest("{\"id\":\"b\"}")), "not on disk, so not stored");
         assertEquals(1, pool.count());
         Files.delete(file);
         Files.writeString(file, before);
-        assertTrue(store(pool, "\"b\"", "{\"id\":\"b\"}"), "a later copy is stored");
+        assertTrue(store(pool, "{\"id\":\"b\"}"), "a later copy is stored");
         assertEquals(List.of("a", "b"), TransactionPool.load(file).transactions().stream().map(t -> t.get("id").getAsString()).toList());
     }
 
@@ -96,7 +96,7 @@ class TransactionPoolTest {
         TransactionPool pool = TransactionPool.load(file);
         List<CompletableFuture<Void>> onDisk = new ArrayList<>();
         for (int i = 0; i < 2_000; i++) {   // added faster than one fsync each: most still wait when close() comes
-            onDisk.add(pool.add("\"t" + i + "\"", "{\"id\":\"t" + i + "\"}"));
+            onDisk.add(pool.add(digest("{\"id\":\"t" + i + "\"}"), "{\"id\":\"t" + i + "\"}"));
         }
         pool.close();
         for (CompletableFuture<Void> each : onDisk) {
@@ -104,7 +104,7 @@ class TransactionPoolTest {
         }
         assertEquals(2_000, JsonParser.parseString(Files.readString(file)).getAsJsonArray().size());
         assertEquals(2_000, TransactionPool.load(file).count());
-        assertTrue(pool.add("\"late\"", "{\"id\":\"late\"}").isCompletedExceptionally(), "a closed pool stores nothing more");
+        assertTrue(pool.add(digest("{\"id\":\"late\"}"), "{\"id\":\"late\"}").isCompletedExceptionally(), "a closed pool stores nothing more");
     }
 
     @Test
@@ -115,7 +115,7 @@ class TransactionPoolTest {
         TransactionPool pool = TransactionPool.load(file);
         assertEquals(List.of("a", "b"), pool.transactions().stream().map(t -> t.get("id").getAsString()).toList());
         assertEquals("[\n{\"id\":\"a\"},\n{\"id\":\"b\"}\n]\n", Files.readString(file), "written back whole");
-        assertTrue(store(pool, "\"c\"", "{\"id\":\"c\"}"));
+        assertTrue(store(pool, "{\"id\":\"c\"}"));
         assertEquals(3, JsonParser.parseString(Files.readString(file)).getAsJsonArray().size());
     }
 
@@ -142,25 +142,30 @@ class TransactionPoolTest {
         TransactionPool one = TransactionPool.load(dir.resolve("one.json"));
         TransactionPool two = TransactionPool.load(dir.resolve("two.json"));
         for (int i = 0; i < 100; i++) {
-            store(one, "\"" + i + "\"", "{\"id\":\"" + i + "\"}");
-            store(two, "\"" + (99 - i) + "\"", "{\"id\":\"" + (99 - i) + "\"}");
+            store(one, "{\"id\":\"" + i + "\"}");
+            store(two, "{\"id\":\"" + (99 - i) + "\"}");
         }
         assertTrue(java.util.Arrays.equals(one.bucketDigests(), two.bucketDigests()));
-        store(two, "\"extra\"", "{\"id\":\"extra\"}");
+        store(two, "{\"id\":\"extra\"}");
         assertFalse(java.util.Arrays.equals(one.bucketDigests(), two.bucketDigests()));
     }
 
-    /** Adds the transaction and waits until it is on disk; false if its id was already in the pool. */
-    private static boolean store(TransactionPool pool, String id, String json) {
+    /** The digest the pool keys a transaction by. */
+    private static TransactionDigest digest(String json) {
+        return TransactionDigest.of(JsonParser.parseString(json).getAsJsonObject());
+    }
+
+    /** Adds the transaction and waits until it is on disk; false if it was already in the pool. */
+    private static boolean store(TransactionPool pool, String json) {
         try {
-            CompletableFuture<Void> onDisk = pool.add(id, json);
+            CompletableFuture<Void> onDisk = pool.add(digest(json), json);
             if (onDisk == null) {
                 return false;
             }
             onDisk.get(10, TimeUnit.SECONDS);
             return true;
         } catch (Exception e) {
-            throw new AssertionError("storing " + id + " failed: " + e, e);
+            throw new AssertionError("storing " + json + " failed: " + e, e);
         }
     }
 }
