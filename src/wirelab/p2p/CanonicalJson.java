@@ -1,6 +1,8 @@
 package wirelab.p2p;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -109,6 +111,28 @@ final class CanonicalJson {
     }
 
     /**
+     * Java's Double.toString gives at least two digits where one would do (4.9E-324 for the
+     * smallest double, which ECMAScript prints 5e-324): of two digits, the one-digit neighbour
+     * that reads back as the same double, the nearer if both do, is ECMAScript's choice.
+     */
+    private static BigDecimal oneDigitIfItRoundTrips(BigDecimal twoOrMore, double value) {
+        if (twoOrMore.precision() != 2) {
+            return twoOrMore;
+        }
+        BigDecimal down = twoOrMore.round(new MathContext(1, RoundingMode.DOWN));
+        BigDecimal up = twoOrMore.round(new MathContext(1, RoundingMode.UP));
+        BigDecimal exact = new BigDecimal(value);
+        BigDecimal best = null;
+        for (BigDecimal candidate : new BigDecimal[] {down, up}) {
+            if (Double.parseDouble(candidate.toString()) == value
+                    && (best == null || candidate.subtract(exact).abs().compareTo(best.subtract(exact).abs()) < 0)) {
+                best = candidate;
+            }
+        }
+        return best == null ? twoOrMore : best.stripTrailingZeros();
+    }
+
+    /**
      * A double as ECMAScript prints it (ECMA-262, Number::toString): the shortest digits that
      * read back as the same double (Java's Double.toString finds the same ones), laid out
      * without an exponent from 1e-6 up to 1e21, with one outside that range.
@@ -120,7 +144,8 @@ final class CanonicalJson {
         if (value == 0) {
             return "0";   // -0 too
         }
-        BigDecimal shortest = new BigDecimal(Double.toString(Math.abs(value))).stripTrailingZeros();
+        BigDecimal shortest = oneDigitIfItRoundTrips(new BigDecimal(Double.toString(Math.abs(value))).stripTrailingZeros(),
+                Math.abs(value));
         String digits = shortest.unscaledValue().toString();
         int k = digits.length();
         int n = k - shortest.scale();   // the value is 0.digits x 10^n

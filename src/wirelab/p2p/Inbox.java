@@ -27,8 +27,6 @@ import wirelab.Text;
  */
 final class Inbox {
 
-    private static final System.Logger log = System.getLogger("peer-node");
-
     private final NodeConfig config;
     private final TransactionPool pool;
     private final CatchUp catchUp;
@@ -278,7 +276,7 @@ final class Inbox {
             from.log(INFO, "stored transaction " + Text.abbreviate(name) + " from " + from + " (digest " + digest
                     + "); passed it on to " + (neighbours.size() - (neighbours.contains(from) ? 1 : 0)) + " neighbours");
         }).exceptionally(failure -> {
-            log.log(WARNING, "could not store transaction " + digest + " from " + from + ": " + failure.getMessage());
+            from.log(WARNING, "could not store transaction " + digest + " from " + from + ": " + failure.getMessage());
             return null;
         });
     }

@@ -189,7 +189,7 @@ final class Membership {
         for (OutgoingConnection connection : outgoingConnections()) {
             if (connection.neighbour().stalledMs() > timeoutMs) {
                 connection.neighbour().refused(Refusal.SEND_STALLED);
-                connection.abort("a write blocked for more than " + timeoutMs + " ms (SEND_TIMEOUT_MS)");
+                connection.abort("a write blocked for more than " + timeoutMs + " ms (SEND_TIMEOUT_MS)");   // stops its outbox
             }
         }
         incoming.forEach((connection, neighbour) -> {
@@ -197,6 +197,7 @@ final class Membership {
                 neighbour.refused(Refusal.SEND_STALLED);
                 neighbour.log(WARNING, "dropped " + neighbour + ": a write blocked for more than " + timeoutMs
                         + " ms (SEND_TIMEOUT_MS); it stopped reading");
+                neighbour.stopSending();
                 connection.abort();
             }
         });

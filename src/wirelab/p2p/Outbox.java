@@ -1,7 +1,5 @@
 package wirelab.p2p;
 
-import static java.lang.System.Logger.Level.WARNING;
-
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -27,8 +25,6 @@ import java.util.function.Consumer;
  */
 final class Outbox {
 
-    private static final System.Logger log = System.getLogger("peer-node");
-
     /** Writes one message on the connection, blocking until it is written; throws if it cannot be. */
     interface Writer {
         void write(String text) throws Exception;
@@ -46,7 +42,6 @@ final class Outbox {
     private record Queued(String text, int bytes) {
     }
 
-    private final String peer;
     private final long maxQueuedBytes;
     private final Consumer<String> drop;
     private final ReentrantLock lock = new ReentrantLock();
@@ -64,7 +59,6 @@ final class Outbox {
      * falls {@code maxQueuedBytes} behind, a write fails, or a producer breaks.
      */
     Outbox(String peer, Writer writer, long maxQueuedBytes, Consumer<String> drop) {
-        this.peer = peer;
         this.maxQueuedBytes = maxQueuedBytes;
         this.drop = drop;
         this.sender = Thread.ofVirtual().name("sender-" + peer).start(() -> sendLoop(writer));
@@ -88,8 +82,7 @@ final class Outbox {
             lock.unlock();
         }
         if (overflow) {
-            log.log(WARNING, peer + " is not keeping up (" + maxQueuedBytes + " bytes queued, MAX_SEND_QUEUE_BYTES); dropping it");
-            drop.accept("more than " + maxQueuedBytes + " bytes queued");
+            drop.accept("it is not keeping up: more than " + maxQueuedBytes + " bytes queued (MAX_SEND_QUEUE_BYTES)");
         }
     }
 
@@ -134,6 +127,7 @@ final class Outbox {
         } finally {
             lock.unlock();
         }
+        writingSinceNanos = 0;   // stopped: no longer a stall for the watchdog to see
         sender.interrupt();
     }
 

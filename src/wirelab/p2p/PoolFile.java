@@ -152,6 +152,20 @@ final class PoolFile {
         return new Scan(canonical && closed && cutAtLine == 0, cutAtLine, kept, fileLength);
     }
 
+    /** How many lines the file holds (its newlines): about how many transactions, to size the index before reading them. */
+    static int countLines(Path file) throws IOException {
+        long lines = 0;
+        try (var in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                for (int i = 0; i < n; i++) {
+                    lines += buffer[i] == '\n' ? 1 : 0;
+                }
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE - 16, lines);
+    }
+
     /** True when the file is small enough to be hand-written and holds valid JSON. */
     static boolean isSmallJson(Path file) throws IOException {
         if (Files.size(file) > HAND_WRITTEN_MAX_BYTES) {

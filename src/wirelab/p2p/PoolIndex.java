@@ -32,19 +32,28 @@ final class PoolIndex {
 
     static final int BUCKETS = 256;
 
-    private long[] high = new long[16];
-    private long[] low = new long[16];
-    private long[] lineStart = new long[16];
-    private int[] slots = new int[32];
+    private long[] high;
+    private long[] low;
+    private long[] lineStart;
+    private int[] slots;
     private int count;
     private long end;   // one past the last line's last byte
     private final long[] bucketDigests = new long[BUCKETS];
     private final int[][] byBucket = new int[BUCKETS][];
     private final int[] bucketSize = new int[BUCKETS];
 
-    PoolIndex() {
+    /**
+     * An empty index with room for {@code expected} transactions, so that a pool read at start
+     * fills arrays of the right size rather than growing them (and leaving the old ones behind).
+     */
+    PoolIndex(int expected) {
+        int capacity = Math.max(16, expected);
+        high = new long[capacity];
+        low = new long[capacity];
+        lineStart = new long[capacity];
+        slots = new int[Integer.highestOneBit(Math.max(16, 2 * capacity - 1)) << 1];
         for (int bucket = 0; bucket < BUCKETS; bucket++) {
-            byBucket[bucket] = new int[4];
+            byBucket[bucket] = new int[capacity / BUCKETS + capacity / BUCKETS / 8 + 4];   // a bucket's share, and room for chance
         }
     }
 

@@ -70,7 +70,7 @@ final class TransactionPool {
     private final ReentrantLock poolLock = new ReentrantLock();   // guards everything below but the file
     private final Condition unwritten = poolLock.newCondition();   // added: the writer has work, or the pool closed
     private final Condition written = poolLock.newCondition();     // an append ended: room to add again
-    private final PoolIndex index = new PoolIndex();              // what is on disk
+    private final PoolIndex index;                                // what is on disk
     /** Added, not yet on disk, in the order added (the file's order): the bytes of its line, and whom to tell. */
     private record Pending(byte[] line, CompletableFuture<Void> onDisk) {
     }
@@ -80,25 +80,27 @@ final class TransactionPool {
     private long fileLength;   // bytes of the file as last fsynced, ending in the closing bracket
     private long bytes;        // every line held, on disk or pending, and its ",\n": about the size of the file
 
-    private TransactionPool(Path file) {
+    private TransactionPool(Path file, int expected) {
         this.file = file;
+        this.index = new PoolIndex(expected);
     }
 
     /** The pool in {@code file}, repaired if a crash cut its last append short; an empty one when there is no file. */
     static TransactionPool load(Path file) throws IOException {
         PoolFile.prepare(file);
-        TransactionPool pool = new TransactionPool(file);
+        int lines = PoolFile.countLines(file);
+        TransactionPool pool = new TransactionPool(file, lines);
         PoolFile.Scan scan = PoolFile.scan(file, null, pool::keepStored);
         if (scan.cut() && PoolFile.isSmallJson(file)) {
             PoolFile.rewriteOneALine(file);   // not cut by a crash after all: a whole array, laid out by hand
-            pool = new TransactionPool(file);
+            pool = new TransactionPool(file, PoolFile.countLines(file));
             scan = PoolFile.scan(file, null, pool::keepStored);
         } else if (scan.cut()) {
             log.log(WARNING, file + " ended in an append cut short by a crash: kept " + scan.kept()
                     + " whole transactions, dropped line " + scan.cutAtLine() + " and the rest");
         }
         if (!scan.canonical()) {   // new, repaired, with duplicates, or written by hand: written back canonical
-            TransactionPool again = new TransactionPool(file);
+            TransactionPool again = new TransactionPool(file, lines);
             PoolFile.Scan[] rewritten = new PoolFile.Scan[1];
             AtomicFile.write(file, out -> rewritten[0] = PoolFile.scan(file, out, again::keepStored));
             pool = again;

@@ -32,7 +32,23 @@ public final class RawWebSocket implements AutoCloseable {
     final OutputStream out;
 
     public RawWebSocket(int port) throws IOException {
+        this(null, port, -1);
+    }
+
+    /**
+     * Connects from {@code fromAddress} (another loopback address such as 127.0.0.2, so one
+     * test plays several sources; null for the default), with a receive buffer of
+     * {@code receiveBufferBytes} (-1 for the default): a small one makes a client that stops
+     * reading fill the server's side quickly.
+     */
+    public RawWebSocket(String fromAddress, int port, int receiveBufferBytes) throws IOException {
         socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        if (fromAddress != null) {
+            socket.bind(new InetSocketAddress(fromAddress, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());

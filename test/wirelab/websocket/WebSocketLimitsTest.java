@@ -24,6 +24,7 @@ class WebSocketLimitsTest {
     private WebSocketServer server;
     private final BlockingQueue<IncomingConnection> opened = new LinkedBlockingQueue<>();
     private final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> texts = new LinkedBlockingQueue<>();
 
     private final WebSocketServer.Listener recorder = new WebSocketServer.Listener() {
         @Override
@@ -33,6 +34,7 @@ class WebSocketLimitsTest {
 
         @Override
         public void onText(IncomingConnection connection, String text) {
+            texts.add(text);
         }
 
         @Override
@@ -218,5 +220,71 @@ class WebSocketLimitsTest {
             n++;
         }
         return n;
+    }
+
+    /** The server's user failing is a failure of the server: a plain GET gets 500, a message 1011, and the server goes on. */
+    @Test
+    void aHandlerThatFailsIsAnswered500Or1011AndTheServerGoesOn() throws Exception {
+        server = WebSocketServer.start(WebSocketServer.Options.onPort(0), new WebSocketServer.Listener() {
+            @Override
+            public void onText(IncomingConnection connection, String text) {
+                if (text.equals("fail")) {
+                    throw new IllegalStateException("a bug in the listener");
+                }
+            }
+        }, request -> {
+            throw new IllegalStateException("a bug in the page");
+        });
+        try (RawWebSocket get = new RawWebSocket(server.port())) {
+            get.writeAscii("GET /status HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            String answer = get.readResponse();
+            assertTrue(answer.startsWith("HTTP/1.1 500 Internal Server Error\r\n"), answer);
+        }
+        try (RawWebSocket client = RawWebSocket.open(server.port())) {
+            client.sendText("fail");
+            assertEquals(1011, client.awaitCloseCode());
+        }
+        try (RawWebSocket client = RawWebSocket.open(server.port())) {
+            client.sendText("fine");
+            client.sendText("fail");
+            assertEquals(1011, client.awaitCloseCode(), "the server still serves, and fails each bad message alone");
+        }
+    }
+
+    /**
+     * Memory for messages still arriving is one budget for the server, a quarter of it for one
+     * address: half-sent large messages past it are closed with 1013 (try again later), while a
+     * small message from the same address still goes through.
+     */
+    @Test
+    void halfSentMessagesPastTheBudgetAreClosedWith1013() throws Exception {
+        start(WebSocketServer.Options.onPort(0).withUnfinishedMessageBytes(8 << 20));   // 2 MiB for one address
+        java.util.List<RawWebSocket> senders = new java.util.ArrayList<>();
+        try {
+            byte[] half = new byte[300 * 1024];
+            int refused = 0;
+            for (int i = 0; i < 12; i++) {
+                RawWebSocket sender = RawWebSocket.open(server.port());
+                senders.add(sender);
+                sender.sendFrame(0x81, true, half, 1 << 20);
+            }
+            for (RawWebSocket sender : senders) {
+                sender.socket.setSoTimeout(300);
+                try {
+                    refused += sender.awaitCloseCode() == 1013 ? 1 : 0;
+                } catch (java.net.SocketTimeoutException e) {
+                    // held, within the budget
+                }
+            }
+            assertTrue(refused >= 6, refused + " of 12 closed with 1013; each holds about 512 KiB of a 2 MiB share");
+            try (RawWebSocket small = RawWebSocket.open(server.port())) {
+                small.sendText("{\"a\":\"small message\"}");
+                assertEquals("{\"a\":\"small message\"}", texts.poll(5, TimeUnit.SECONDS), "a small message is not held up");
+            }
+        } finally {
+            for (RawWebSocket sender : senders) {
+                sender.close();
+            }
+        }
     }
 }
