@@ -79,6 +79,7 @@ JAVAC_FLAGS  := --release 21 -Xlint:all -Werror -encoding UTF-8
 
 ARGS ?=
 N ?= 3
+LINK_DELAY_MS ?= 0
 NODE ?= node-1
 
 .PHONY: build startup-cache test run-server run-client demo bench run-node network stop-network hosts-network stop-hosts-network clean
@@ -161,7 +162,7 @@ run-node: build startup-cache
 	scripts/run-node.sh $(NODE) $(ARGS)
 
 network: build startup-cache
-	scripts/network.sh start $(N)
+	LINK_DELAY_MS=$(LINK_DELAY_MS) scripts/network.sh start $(N)
 
 stop-network:
 	scripts/network.sh stop

@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The command-line flags of the exchange's two entry points: {@code --name value} pairs, and
+ * The command-line flags of the exchange's two entry points and the link simulator: {@code --name value} pairs, and
  * the switches {@code --help} and {@code --trace} that take no value. (A node and
  * add-transaction take a node's folder and, for add-transaction, a transaction: no flags
  * beyond {@code --trace}, so they read their few arguments by hand.)

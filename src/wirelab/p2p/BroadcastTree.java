@@ -3,43 +3,50 @@ package wirelab.p2p;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.function.Predicate;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
 /**
- * How a transaction reaches every node at close to one copy each: Plumtree's eager and lazy
- * push (Leitão, Pereira, Rodrigues, SRDS 2007), between nodes that speak it. The curriculum's
- * flooding sends each transaction over every connection, so a node with d neighbours receives
- * d copies of it. Here every link between two of our nodes is either <em>eager</em>, part of a
- * spanning tree, and carries whole TRANSACTIONs, or <em>lazy</em>, and carries only ids:
+ * How a transaction reaches every node at close to one copy each, quickly over slow links:
+ * Plumtree's eager and lazy push (Leitão, Pereira, Rodrigues, SRDS 2007), between nodes that
+ * speak it. The curriculum's flooding sends each transaction over every connection, so a node
+ * with d neighbours receives d copies of it. Here every link between two of our nodes is either
+ * <em>eager</em>, part of a spanning tree, and carries whole TRANSACTIONs, or <em>lazy</em>, and
+ * carries only ids, now and then:
  *
  * <pre>
- *  A stores a new transaction:   TRANSACTION (as it came) -> every eager neighbour and every curriculum one
- *                                IHAVE {"ids": [...]}      -> every lazy neighbour, within half a second
- *  B receives a second copy:     PRUNE {}                  -> the one that sent it: the link turns lazy, both ends
- *  C has an IHAVE, and after     GRAFT {"ids": [...]}      -> the one that announced it: the link turns eager,
- *    the GRAFT timeout still no transaction                   and the announcer sends the transaction
+ *  A stores a new transaction:   TRANSACTION (as checked) -> every eager neighbour and every curriculum one
+ *  once a second:                IHAVE {"ids": [...]}     -> D_LAZY lazy neighbours picked at random: the ids
+ *                                                            stored in the last two seconds, each once a link
+ *  B receives a second copy:     PRUNE {}                 -> the one that sent it: the link turns lazy, both ends
+ *  C has an IHAVE and, a round   GRAFT {"ids": [...]}     -> the announcer: the link turns eager, and the
+ *    trip or so later, still no transaction                  announcer sends the transactions
+ *  D has no eager link:          GRAFT {"ids": []}        -> one neighbour (a known peer, else the nearest):
+ *                                                            the link turns eager, nothing more
  * </pre>
  *
- * Every link starts eager, so the first transactions flood; each duplicate prunes a link that
- * closed a cycle, and what stays eager is close to a tree: about one TRANSACTION per node per
- * transaction. A PRUNE and a GRAFT that cross can leave a link eager at one end only; a whole
- * copy that comes on a link lazy on our side is answered with a PRUNE too. Prunes that cross
- * each other can cut a node off the tree; it still hears the IHAVEs of every lazy link, and
- * GRAFTs its way back in, as it does when a node of the tree dies. A node never prunes its last
- * eager link. The GRAFT timeout grows while whole copies come late ({@link #stored}), so a busy
- * network is not mistaken for a broken tree. IHAVEs wait for the node's heartbeat
- * ({@link #flushAnnouncements}), so a burst of transactions costs one IHAVE per lazy link, not
- * one per transaction. Catch-up ({@link CatchUp}) on a timer is the last resort.
+ * Links start lazy, and a node with no eager link grafts one, its way into the network (so the
+ * first transactions after a mesh forms do not flood every link): in a network where every node
+ * knows node-1, the tree starts as a star around it, two hops deep. Where that leaves a part
+ * of the network out of the tree, the part misses a transaction, hears of it in an IHAVE, and
+ * GRAFTs its way in; a duplicate closes a cycle and prunes it. Timeouts follow each link's
+ * round-trip time, measured with WebSocket pings ({@link Link#rttSample}): a GRAFT waits one
+ * and a half round trips past the IHAVE, so a copy that is merely on its way over a slow link
+ * is not asked for twice. IHAVEs go only where they can help: to a few lazy links a round,
+ * never back to the neighbour a transaction came from, and never twice for one id on a link.
+ * Catch-up ({@link CatchUp}) on a timer is the last resort.
  *
  * <p>Bounded against a peer that misbehaves: an IHAVE or GRAFT lists at most
  * {@link #MAX_IDS_PER_MESSAGE} ids; at most {@link #MAX_MISSING} announced ids are awaited at
@@ -49,20 +56,33 @@ final class BroadcastTree {
 
     private static final System.Logger log = System.getLogger("peer-node");
 
-    /** How long an announced id may take to come whole before we GRAFT for it: at least this, ... */
-    static final long GRAFT_TIMEOUT_MS = 1_000;
-    /** ... and at most this, when copies come late because every node is busy. */
-    static final long MAX_GRAFT_TIMEOUT_MS = 10_000;
+    /** How often IHAVEs go out: gossipsub's heartbeat. */
+    static final long IHAVE_INTERVAL_MS = 1_000;
+    /** Lazy neighbours sent an IHAVE each round: enough that a node off the tree hears within about a second. */
+    static final int D_LAZY = 3;
+    /** An id is offered in the IHAVEs of this many rounds after it is stored (gossipsub's history_gossip). */
+    static final int ANNOUNCE_ROUNDS = 2;
+    /**
+     * The GRAFT timeout until a link's round trip is measured, and its bounds after. At least a
+     * second, an IHAVE round: a copy that is only late (a busy node, a burst) costs nothing if
+     * it is awaited, while a GRAFT for it adds an eager link and the duplicates that prune it.
+     */
+    static final long DEFAULT_GRAFT_TIMEOUT_MS = 1_000;
+    static final long MIN_GRAFT_TIMEOUT_MS = 1_000;
+    static final long MAX_GRAFT_TIMEOUT_MS = 2_000;
+    /** How long after a node starts the network around it counts as forming: it joins the tree through a known peer. */
+    static final long FORMING_MS = 10_000;
     static final int MAX_IDS_PER_MESSAGE = 1_000;
     static final int MAX_MISSING = 10_000;
     /** Ids announced on one link that its GRAFT may still ask for; the oldest are forgotten first. */
     static final int MAX_ANNOUNCED_PER_LINK = 10_000;
 
-    /** One link's side of the tree: eager or lazy, what waits to be announced on it, and what was. */
+    /** One link's side of the tree: eager or lazy, its round-trip time, and what was announced on it. */
     static final class Link {
-        private boolean eager = true;
-        private List<TransactionDigest> toAnnounce = new ArrayList<>();
+        private boolean eager;
         private final Set<TransactionDigest> announced = new LinkedHashSet<>();
+        private double srttMs = -1;   // RFC 6298's smoothed round-trip time and its variation; -1 until measured
+        private double rttvarMs;
 
         synchronized boolean isEager() {
             return eager;
@@ -75,113 +95,166 @@ final class BroadcastTree {
             return changed;
         }
 
-        /** Queues an id for the next IHAVE; past MAX_ANNOUNCED_PER_LINK waiting, the id is not announced (catch-up covers it). */
-        synchronized void announce(TransactionDigest id) {
-            if (toAnnounce.size() < MAX_ANNOUNCED_PER_LINK) {
-                toAnnounce.add(id);
+        /** Counts the id as announced here (a GRAFT may ask for it); false if it already was. */
+        synchronized boolean announce(TransactionDigest id) {
+            if (!announced.add(id)) {
+                return false;
             }
-        }
-
-        /** The ids waiting to be announced, now counted as announced (a GRAFT may ask for them). */
-        synchronized List<TransactionDigest> takeToAnnounce() {
-            List<TransactionDigest> ids = toAnnounce;
-            toAnnounce = new ArrayList<>();
-            for (TransactionDigest id : ids) {
-                if (announced.add(id) && announced.size() > MAX_ANNOUNCED_PER_LINK) {
-                    var oldest = announced.iterator();
-                    oldest.next();
-                    oldest.remove();
-                }
+            if (announced.size() > MAX_ANNOUNCED_PER_LINK) {
+                var oldest = announced.iterator();
+                oldest.next();
+                oldest.remove();
             }
-            return ids;
+            return true;
         }
 
         synchronized boolean takeAnnounced(TransactionDigest id) {
             return announced.remove(id);
         }
+
+        /** A round trip measured by a ping (RFC 6298, 2.3: SRTT and RTTVAR, with its gains of 1/8 and 1/4). */
+        synchronized void rttSample(double ms) {
+            if (srttMs < 0) {
+                srttMs = ms;
+                rttvarMs = ms / 2;
+            } else {
+                rttvarMs = 0.75 * rttvarMs + 0.25 * Math.abs(srttMs - ms);
+                srttMs = 0.875 * srttMs + 0.125 * ms;
+            }
+        }
+
+        /** The smoothed round trip in ms; {@link Double#MAX_VALUE} until one is measured. */
+        synchronized double rttMs() {
+            return srttMs < 0 ? Double.MAX_VALUE : srttMs;
+        }
+
+        /**
+         * A round trip and a half, and up to four times its spread (RFC 6298's RTO, whose spread
+         * term may add no more than one round trip here: a CPU stall measured once must not make
+         * every repair wait seconds); the default until a round trip is measured.
+         */
+        synchronized long roundTripTimeoutMs() {
+            return srttMs < 0 ? DEFAULT_GRAFT_TIMEOUT_MS : (long) (1.5 * srttMs + Math.min(4 * rttvarMs, srttMs));
+        }
     }
 
-    /** An id an IHAVE told us of, that we lack: who told us, and when. */
-    private record Missing(Neighbour announcer, long sinceNanos) {
+    /** A transaction stored lately: who it came from (never told of it again), and when. */
+    private record Stored(TransactionDigest id, Neighbour from, long atNanos) {
+    }
+
+    /**
+     * An id an IHAVE told us of, that we lack: who told us, in order, not yet asked; since when
+     * we wait on the next answer; and whom we last GRAFTed, if anyone.
+     */
+    private record Missing(List<Neighbour> announcers, long sinceNanos, Neighbour grafted) {
     }
 
     private final TransactionPool pool;
     private final NodeEvents events;
-    private final Map<TransactionDigest, Missing> missing = new LinkedHashMap<>();   // in the order announced: oldest first
-    private long graftTimeoutMs = GRAFT_TIMEOUT_MS;                         // guarded by this
+    private final Predicate<Neighbour> isKnownPeer;
+    private final ArrayDeque<Stored> recent = new ArrayDeque<>();             // guarded by this: the IHAVE window
+    private final Map<TransactionDigest, Missing> missing = new LinkedHashMap<>();   // guarded by this, oldest first
+    private final long startedNanos = System.nanoTime();
 
-    BroadcastTree(TransactionPool pool, NodeEvents events) {
+    BroadcastTree(TransactionPool pool, NodeEvents events, Predicate<Neighbour> isKnownPeer) {
         this.pool = pool;
         this.events = events;
-    }
-
-    /** Passes a transaction this node has just stored on, to every neighbour but the one it came from; {@code name} is for the live view. */
-    void broadcast(TransactionDigest id, String name, String messageText, Neighbour from, List<Neighbour> neighbours) {
-        for (Neighbour neighbour : neighbours) {
-            if (neighbour == from) {
-                continue;
-            }
-            if (!neighbour.speaksWirelab() || neighbour.link.isEager()) {
-                neighbour.send("TRANSACTION", messageText);   // byte for byte: curriculum nodes compare content
-                events.publish("out", "TRANSACTION", neighbour.peer, name);
-            } else {
-                neighbour.link.announce(id);
-            }
-        }
-    }
-
-    /** On the heartbeat: one IHAVE to each lazy link, naming every transaction stored since the last one. */
-    void flushAnnouncements(List<Neighbour> neighbours) {
-        for (Neighbour neighbour : neighbours) {
-            List<TransactionDigest> ids = neighbour.link.takeToAnnounce();
-            for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
-                neighbour.send("IHAVE", message("IHAVE", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
-            }
-            if (!ids.isEmpty()) {
-                events.publish("out", "IHAVE", neighbour.peer, null);
-            }
-        }
+        this.isKnownPeer = isKnownPeer;
     }
 
     /**
-     * The transaction is in the pool now, however it came: nothing to GRAFT for it. If it came
-     * after its IHAVE, and no GRAFT asked for it, the tree is slow, not broken: a busy network
-     * delivers late, and a GRAFT then would only add an eager link and the duplicates that
-     * prune it again. So the timeout grows at once to twice the lateness seen (up to
-     * MAX_GRAFT_TIMEOUT_MS), and shrinks by about a tenth a second ({@link #graftOverdue}).
+     * Passes a transaction this node has just stored on, to every neighbour but the one it came
+     * from: {@code json} as checked, marked as a repair when it came as one ({@link Message#transaction});
+     * {@code name} is for the live view.
      */
+    void broadcast(TransactionDigest id, String name, String json, boolean repair, Neighbour from, List<Neighbour> neighbours) {
+        synchronized (this) {
+            recent.add(new Stored(id, from, System.nanoTime()));
+        }
+        for (Neighbour neighbour : neighbours) {
+            if (neighbour != from && !neighbour.speaksWirelab()) {
+                neighbour.send("TRANSACTION", Message.transaction(json, false));   // a curriculum neighbour always gets it whole
+                events.publish("out", "TRANSACTION", neighbour.addressOrPeer(), name);
+            } else if (neighbour != from && neighbour.link.isEager()) {
+                neighbour.send("TRANSACTION", Message.transaction(json, repair));
+                events.publish("out", "TRANSACTION", neighbour.addressOrPeer(), name);
+            }
+        }
+    }
+
+    /** The transaction is in the pool now, however it came: nothing to GRAFT for it. */
     synchronized void stored(TransactionDigest id) {
-        Missing awaited = missing.remove(id);
-        if (awaited != null) {
-            long lateMs = (System.nanoTime() - awaited.sinceNanos()) / 1_000_000;
-            graftTimeoutMs = Math.min(MAX_GRAFT_TIMEOUT_MS, Math.max(graftTimeoutMs, 2 * lateMs));
+        missing.remove(id);
+    }
+
+    /** How long to wait for a transaction announced on this link before a GRAFT: a round trip and a half, and its spread. */
+    private static long graftTimeoutMs(Link link) {
+        return Math.max(MIN_GRAFT_TIMEOUT_MS, Math.min(MAX_GRAFT_TIMEOUT_MS, link.roundTripTimeoutMs()));
+    }
+
+    /**
+     * Once a round ({@link #IHAVE_INTERVAL_MS}): one IHAVE to each of {@link #D_LAZY} lazy
+     * neighbours picked at random, naming the transactions stored in the last
+     * {@link #ANNOUNCE_ROUNDS} rounds that did not come from it and were not announced to it.
+     */
+    void flushAnnouncements(List<Neighbour> neighbours) {
+        List<Stored> window;
+        synchronized (this) {
+            long oldest = System.nanoTime() - ANNOUNCE_ROUNDS * IHAVE_INTERVAL_MS * 1_000_000;
+            while (!recent.isEmpty() && recent.peekFirst().atNanos() - oldest < 0) {
+                recent.pollFirst();
+            }
+            window = List.copyOf(recent);
+        }
+        if (window.isEmpty()) {
+            return;
+        }
+        List<Neighbour> lazy = new ArrayList<>(neighbours.stream().filter(n -> n.speaksWirelab() && !n.link.isEager()).toList());
+        Collections.shuffle(lazy);
+        for (Neighbour neighbour : lazy.subList(0, Math.min(D_LAZY, lazy.size()))) {
+            List<TransactionDigest> ids = new ArrayList<>();
+            for (Stored stored : window) {
+                if (stored.from() != neighbour && neighbour.link.announce(stored.id())) {
+                    ids.add(stored.id());
+                }
+            }
+            for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
+                send(neighbour, "IHAVE", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE)));
+            }
         }
     }
 
     /**
-     * A copy of a transaction we already hold: the eager link it came on closed a cycle, so it
-     * turns lazy; unless it is our last eager link, which keeps this node on the tree.
+     * A copy of a transaction we already hold. On an eager link it closed a cycle: the link it
+     * came on turns lazy, unless it is our last eager link, which keeps this node on the tree.
+     * On a link lazy on our side, the other side still thinks it eager: it is told.
      */
-    void duplicate(Neighbour from, Supplier<List<Neighbour>> neighbours) {
+    void duplicate(TransactionDigest id, Neighbour from, List<Neighbour> neighbours) {
         if (!from.speaksWirelab()) {
             return;   // a curriculum peer floods: it has no tree to prune
         }
         if (!from.link.isEager()) {
-            prune(from);   // lazy on our side, still eager on its side: tell it
+            prune(from);
             return;
         }
-        boolean anotherEager = neighbours.get().stream().anyMatch(n -> n != from && n.speaksWirelab() && n.link.isEager());
+        boolean anotherEager = neighbours.stream().anyMatch(n -> n != from && n.speaksWirelab() && n.link.isEager());
         if (anotherEager && from.link.setEager(false)) {
             prune(from);
+            from.log(INFO, "a second copy of " + id + " came from " + from + ": PRUNE to it");
         }
     }
 
-    private static void prune(Neighbour neighbour) {
-        neighbour.send("PRUNE", "{\"type\":\"PRUNE\",\"data\":{}}");
+    private void prune(Neighbour neighbour) {
+        neighbour.send("PRUNE", PeerNode.message("PRUNE", new JsonObject()));
+        events.publish("out", "PRUNE", neighbour.addressOrPeer(), null);
     }
 
-    void receivePrune(Neighbour from) {
-        from.link.setEager(false);
+    /** The neighbour pruned our link: it is lazy now, and if it was our last eager one, another is grafted. */
+    void receivePrune(Neighbour from, List<Neighbour> neighbours) {
+        if (from.link.setEager(false)) {
+            from.log(INFO, "PRUNE from " + from + ": the link is lazy now");
+        }
+        ensureEager(neighbours.stream().filter(n -> n != from).toList());
     }
 
     /** Ids the neighbour holds: the ones we lack are awaited, and GRAFTed if they do not come in time. */
@@ -194,14 +267,19 @@ final class BroadcastTree {
         int dropped = 0;
         synchronized (this) {
             for (TransactionDigest id : ids) {
-                if (missing.containsKey(id) || pool.contains(id)) {
-                    continue;
+                from.link.announce(id);   // it holds it: not worth announcing back to it
+                Missing awaited = missing.get(id);
+                if (awaited != null) {
+                    if (!awaited.announcers().contains(from) && awaited.announcers().size() < 3) {
+                        awaited.announcers().add(from);   // the next to ask, if the first does not answer
+                    }
+                } else if (!pool.contains(id)) {
+                    if (missing.size() >= MAX_MISSING) {
+                        dropped++;
+                        continue;
+                    }
+                    missing.put(id, new Missing(new ArrayList<>(List.of(from)), now, null));
                 }
-                if (missing.size() >= MAX_MISSING) {
-                    dropped++;
-                    continue;
-                }
-                missing.put(id, new Missing(from, now));
             }
         }
         if (dropped > 0) {
@@ -211,88 +289,163 @@ final class BroadcastTree {
     }
 
     /**
-     * The neighbour lacks these, which we announced: the link turns eager, and we send each
-     * once, read from the pool one at a time as the connection takes them.
+     * The neighbour makes our link eager, and lacks these ids, which we announced: we send each
+     * once, read from the pool one at a time as the connection takes them. A GRAFT with no ids
+     * only makes the link eager: the neighbour's way into the tree.
      */
     void receiveGraft(Neighbour from, JsonElement data) {
         List<TransactionDigest> ids = CatchUp.idList(from, "GRAFT", data, MAX_IDS_PER_MESSAGE);
         if (ids == null) {
             return;
         }
-        from.link.setEager(true);
+        if (from.link.setEager(true)) {
+            from.log(INFO, "GRAFT from " + from + ": the link is eager now" + (ids.isEmpty() ? "" : "; it asks for " + ids.size()));
+        }
         List<TransactionDigest> announced = ids.stream().filter(from.link::takeAnnounced).toList();
         if (announced.size() < ids.size()) {
             from.log(WARNING, "GRAFT from " + from + ": " + (ids.size() - announced.size())
                     + " of its ids were not announced to it (or already sent); ignored them");
         }
-        from.sendLazily(new Outbox.Producer() {
-            private int next;
+        if (!announced.isEmpty()) {
+            from.sendLazily(new GraftAnswer(from, announced));
+        }
+    }
 
-            @Override
-            public String next() {
-                while (next < announced.size()) {
-                    TransactionDigest id = announced.get(next++);
-                    String transaction = pool.transactionJson(id);
-                    if (transaction != null) {
-                        String text = "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}";
-                        from.countSent("TRANSACTION", text);
-                        events.publish("out", "TRANSACTION", from.peer, null);
-                        return text;
-                    }
+    /** The transactions a GRAFT asked for, read from the pool as the connection takes them. */
+    private final class GraftAnswer implements Outbox.Producer {
+        private final Neighbour to;
+        private final List<TransactionDigest> ids;
+        private int next;
+
+        GraftAnswer(Neighbour to, List<TransactionDigest> ids) {
+            this.to = to;
+            this.ids = ids;
+        }
+
+        @Override
+        public String next() {
+            while (next < ids.size()) {
+                String transaction = pool.transactionJson(ids.get(next++));
+                if (transaction != null) {
+                    String text = Message.transaction(transaction, true);
+                    to.countSent("TRANSACTION", text);
+                    events.publish("out", "TRANSACTION", to.addressOrPeer(), null);
+                    return text;
                 }
-                return null;
             }
+            return null;
+        }
 
-            @Override
-            public void close() {
-            }
-        });
+        @Override
+        public void close() {
+        }
     }
 
     /**
-     * Called on the node's heartbeat: for every id announced more than the GRAFT timeout ago and
-     * still missing, one GRAFT to its announcer, which also mends the tree through that link.
-     * If even that copy does not come, the next IHAVE or catch-up brings it.
+     * On the node's heartbeat: the ids awaited longer than their GRAFT timeout are GRAFTed from
+     * the announcer that told us of most of them (which also mends the tree through that link);
+     * each of them then waits on its next announcer, if another told us of it. One GRAFT a beat
+     * at most: when many copies are late at once (a burst, a CPU stall), a GRAFT to each
+     * announcer would make as many eager links, and the duplicates that prune them again. If no
+     * copy comes at all, catch-up brings it.
      */
     void graftOverdue() {
         Map<Neighbour, List<TransactionDigest>> byAnnouncer = new LinkedHashMap<>();
         long now = System.nanoTime();
-        long timeoutMs;
         synchronized (this) {
-            graftTimeoutMs = Math.max(GRAFT_TIMEOUT_MS, graftTimeoutMs * 99 / 100);   // the heartbeat is 100 ms
-            timeoutMs = graftTimeoutMs;
-            var oldest = missing.entrySet().iterator();
-            while (oldest.hasNext()) {
-                var entry = oldest.next();
-                if ((now - entry.getValue().sinceNanos()) / 1_000_000 < timeoutMs) {
-                    break;   // the rest came later still
+            var each = missing.entrySet().iterator();
+            while (each.hasNext()) {
+                var entry = each.next();
+                Missing awaited = entry.getValue();
+                Link waitedOn = awaited.grafted() != null ? awaited.grafted().link : awaited.announcers().get(0).link;
+                if ((now - awaited.sinceNanos()) / 1_000_000 < graftTimeoutMs(waitedOn)) {
+                    continue;
                 }
-                oldest.remove();
-                if (!pool.contains(entry.getKey())) {
-                    byAnnouncer.computeIfAbsent(entry.getValue().announcer(), n -> new ArrayList<>()).add(entry.getKey());
+                if (pool.contains(entry.getKey()) || awaited.announcers().isEmpty()) {
+                    each.remove();   // it came, or nobody else is left to ask: catch-up will find it
+                    continue;
                 }
+                byAnnouncer.computeIfAbsent(awaited.announcers().get(0), n -> new ArrayList<>()).add(entry.getKey());
+            }
+            if (byAnnouncer.isEmpty()) {
+                return;
+            }
+            Neighbour announcer = byAnnouncer.entrySet().stream().max(Comparator.comparingInt(e -> e.getValue().size()))
+                    .orElseThrow().getKey();
+            for (TransactionDigest id : byAnnouncer.get(announcer)) {
+                Missing awaited = missing.get(id);
+                List<Neighbour> rest = new ArrayList<>(awaited.announcers().subList(1, awaited.announcers().size()));
+                missing.put(id, new Missing(rest, now, announcer));   // its answer awaited in turn
             }
         }
-        byAnnouncer.forEach((announcer, ids) -> {
-            announcer.link.setEager(true);
-            for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
-                announcer.send("GRAFT", message("GRAFT", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE))));
-            }
-            announcer.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
-                    + timeoutMs + " ms");
-        });
+        Neighbour announcer = byAnnouncer.entrySet().stream().max(Comparator.comparingInt(e -> e.getValue().size()))
+                .orElseThrow().getKey();
+        List<TransactionDigest> ids = byAnnouncer.get(announcer);
+        announcer.link.setEager(true);
+        for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
+            send(announcer, "GRAFT", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE)));
+        }
+        announcer.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
+                + graftTimeoutMs(announcer.link) + " ms");
     }
 
-    /** A neighbour that is gone can no longer send what it announced: those ids wait for another IHAVE or catch-up. */
+    /**
+     * A node of ours with gossip neighbours and no eager link among them is off the tree: it
+     * grafts one. The neighbour that brought it a new transaction last is on the tree and
+     * upstream of it; before any has, a known peer; else the one with the shortest round trip.
+     * While the network forms (its first {@link #FORMING_MS}) a node joins through a known peer
+     * in any case, and waits for one rather than graft another: known peers are every node's way
+     * in, so the tree starts as one star around them, linked through them. Without that, node-1
+     * and node-3, each grafted by the nodes that reached it first, would be two trees apart.
+     * Called on the heartbeat and after a PRUNE.
+     */
+    void ensureEager(List<Neighbour> neighbours) {
+        List<Neighbour> ours = neighbours.stream().filter(Neighbour::speaksWirelab).toList();
+        boolean forming = (System.nanoTime() - startedNanos) / 1_000_000 < FORMING_MS;
+        List<Neighbour> knownPeers = ours.stream().filter(isKnownPeer).toList();
+        if (forming && !knownPeers.isEmpty() && knownPeers.stream().noneMatch(n -> n.link.isEager())) {
+            graftToJoin(knownPeers.stream().min(Comparator.comparingDouble(n -> n.link.rttMs())).orElseThrow());
+            return;
+        }
+        if (ours.isEmpty() || ours.stream().anyMatch(n -> n.link.isEager()) || (forming && knownPeers.isEmpty())) {
+            return;
+        }
+        graftToJoin(ours.stream().min(Comparator.comparingLong((Neighbour n) -> -n.lastNewTransactionNanos())
+                .thenComparing(n -> !isKnownPeer.test(n)).thenComparingDouble(n -> n.link.rttMs())).orElseThrow());
+    }
+
+    private void graftToJoin(Neighbour chosen) {
+        chosen.link.setEager(true);
+        send(chosen, "GRAFT", List.of());
+        log.log(INFO, "grafted " + chosen + " to join the broadcast tree");
+    }
+
+    /** A neighbour that is gone can no longer send what it announced: those ids wait on their next announcer. */
     synchronized void forget(Neighbour gone) {
-        missing.values().removeIf(m -> m.announcer() == gone);
+        var each = missing.entrySet().iterator();
+        while (each.hasNext()) {
+            var entry = each.next();
+            Missing awaited = entry.getValue();
+            if (!awaited.announcers().contains(gone) && awaited.grafted() != gone) {
+                continue;
+            }
+            List<Neighbour> left = new ArrayList<>(awaited.announcers());
+            left.remove(gone);
+            Neighbour grafted = awaited.grafted() == gone ? null : awaited.grafted();
+            if (left.isEmpty() && grafted == null) {
+                each.remove();
+            } else {
+                entry.setValue(new Missing(left, awaited.sinceNanos(), grafted));
+            }
+        }
     }
 
-    private static String message(String type, List<TransactionDigest> ids) {
+    private void send(Neighbour neighbour, String type, List<TransactionDigest> ids) {
         JsonObject data = new JsonObject();
         JsonArray list = new JsonArray();
         ids.forEach(id -> list.add(id.toString()));
         data.add("ids", list);
-        return PeerNode.message(type, data);
+        neighbour.send(type, PeerNode.message(type, data));
+        events.publish("out", type, neighbour.addressOrPeer(), null);
     }
 }

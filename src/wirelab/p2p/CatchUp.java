@@ -337,8 +337,8 @@ final class CatchUp {
         return Arrays.copyOf(positions, found);
     }
 
-    /** {"type":"TRANSACTION","data":} around a transaction's line: the bytes a catch-up TRANSACTION adds to it. */
-    private static final int TRANSACTION_ENVELOPE = "{\"type\":\"TRANSACTION\",\"data\":}".length();
+    /** What a catch-up TRANSACTION adds to a transaction's line ({@link Message#transaction}). */
+    private static final int TRANSACTION_ENVELOPE = Message.transaction("", true).length();
 
     // --- sending, within the source's budget ----------------------------------------------------
 
@@ -363,7 +363,7 @@ final class CatchUp {
             while (next < positions.length) {
                 String transaction = reader.transactionAt(positions[next++]);
                 if (transaction != null) {   // null: it could not be read back (logged)
-                    return lazily(neighbour, "TRANSACTION", "{\"type\":\"TRANSACTION\",\"data\":" + transaction + "}");
+                    return lazily(neighbour, "TRANSACTION", Message.transaction(transaction, true));
                 }
             }
             return null;
@@ -382,7 +382,7 @@ final class CatchUp {
     private void send(Neighbour neighbour, String type, String text) {
         bytesSent.addAndGet(Text.utf8Length(text));
         neighbour.send(type, text);
-        events.publish("out", type, neighbour.peer, null);
+        events.publish("out", type, neighbour.addressOrPeer(), null);
     }
 
     /** Sends an id list (a SYNC_WANT) now, if the source's budget holds it. */
@@ -415,7 +415,7 @@ final class CatchUp {
         }
         neighbour.source.served(bytes);
         bytesSent.addAndGet(bytes);
-        events.publish("out", type, neighbour.peer, null);
+        events.publish("out", type, neighbour.addressOrPeer(), null);
         return true;
     }
 

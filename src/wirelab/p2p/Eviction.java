@@ -48,7 +48,7 @@ final class Eviction {
         left.sort(Comparator.comparingLong(candidate -> keyedHash(candidate.group(), key)));
         left.subList(0, Math.min(PROTECTED_BY_GROUP, left.size())).clear();
         left.sort(Comparator.comparingLong(Candidate::lastNewTransactionNanos).reversed());
-        for (int kept = 0; kept < PROTECTED_BY_RELAY && !left.isEmpty() && left.get(0).lastNewTransactionNanos() != 0; kept++) {
+        for (int kept = 0; kept < PROTECTED_BY_RELAY && !left.isEmpty() && left.get(0).lastNewTransactionNanos() != Long.MIN_VALUE; kept++) {
             left.remove(0);
         }
         left.sort(Comparator.comparingLong(Candidate::openedNanos));   // oldest first

@@ -58,8 +58,8 @@ final class Inbox {
             if (seen != null) {   // a copy of a TRANSACTION handled lately, known without parsing
                 from.paceTransaction();
                 counts.received("TRANSACTION");
-                events.publish("in", "TRANSACTION", from.peer, seen.name());
-                alreadyHave(seen.digest(), from);
+                events.publish("in", "TRANSACTION", from.addressOrPeer(), seen.name());
+                alreadyHave(seen.digest(), from, seen.repair());
                 return;
             }
             JsonObject message = parse(text, from);
@@ -71,9 +71,9 @@ final class Inbox {
             String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
             counts.received(typeName);
             if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its digest is known
-                events.publish("in", Text.abbreviate(typeName), from.peer, null);
+                events.publish("in", Text.abbreviate(typeName), from.addressOrPeer(), null);
             }
-            dispatch(typeName, data, text, from);
+            dispatch(typeName, data, message, text, from);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();   // the node is stopping
         }
@@ -92,7 +92,8 @@ final class Inbox {
         return null;
     }
 
-    private void dispatch(String type, JsonElement data, String text, Neighbour from) throws InterruptedException {
+    private void dispatch(String type, JsonElement data, JsonObject message, String text, Neighbour from)
+            throws InterruptedException {
         switch (type) {
             case "HANDSHAKE" -> {
                 if (!data.isJsonArray()) {
@@ -108,10 +109,14 @@ final class Inbox {
                             + Text.abbreviate(String.valueOf(data)));
                     return;
                 }
-                receiveTransaction(data.getAsJsonObject(), text, from);
+                JsonElement repair = message.get("repair");
+                receiveTransaction(data.getAsJsonObject(), repair != null && repair.isJsonPrimitive()
+                        && repair.getAsJsonPrimitive().isBoolean() && repair.getAsBoolean(), text, from);
             }
             case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> {
-                from.showedItSpeaksWirelab();
+                if (from.showedItSpeaksWirelab()) {
+                    broadcast.ensureEager(membership.neighbours());   // a node we dialed turns out to be ours: join the tree now
+                }
                 catchUp.receive(from, type, data);
             }
             case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(type, data, from);
@@ -165,6 +170,7 @@ final class Inbox {
         String itself = usable.isEmpty() ? null : usable.get(usable.size() - 1);
         if (membership.handshake(from, itself)) {
             catchUp.start(from);
+            broadcast.ensureEager(membership.neighbours());
         } else if (!from.isNeighbour()) {
             return;   // refused: nothing learned from a peer we do not take
         }
@@ -214,11 +220,13 @@ final class Inbox {
             invalid(from, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
             return;
         }
-        from.showedItSpeaksWirelab();
+        if (from.showedItSpeaksWirelab()) {
+            broadcast.ensureEager(membership.neighbours());
+        }
         switch (type) {
             case "IHAVE" -> broadcast.receiveIHave(from, data);
             case "GRAFT" -> broadcast.receiveGraft(from, data);
-            default -> broadcast.receivePrune(from);
+            default -> broadcast.receivePrune(from, membership.neighbours());
         }
     }
 
@@ -232,7 +240,8 @@ final class Inbox {
      * content, so a curriculum node, which compares transactions by content, takes it as the
      * same transaction.
      */
-    private void receiveTransaction(JsonObject transaction, String messageText, Neighbour from) throws InterruptedException {
+    private void receiveTransaction(JsonObject transaction, boolean repair, String messageText, Neighbour from)
+            throws InterruptedException {
         TransactionDigest digest;
         String name;
         try {
@@ -242,11 +251,11 @@ final class Inbox {
             invalid(from, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;
         }
-        events.publish("in", "TRANSACTION", from.peer, name);
+        events.publish("in", "TRANSACTION", from.addressOrPeer(), name);
         from.paceTransaction();
         if (pool.contains(digest)) {
-            seenMessages.remember(messageText, digest, name);
-            alreadyHave(digest, from);
+            seenMessages.remember(messageText, digest, name, repair);
+            alreadyHave(digest, from, repair);
             return;
         }
         String json = transaction.toString();
@@ -256,11 +265,10 @@ final class Inbox {
             from.log(WARNING, "refused transaction " + Text.abbreviate(name) + " from " + from + ": " + refusal.label);
             return;
         }
-        String checked = "{\"type\":\"TRANSACTION\",\"data\":" + json + "}";
         CompletableFuture<Void> onDisk = pool.add(digest, json);
         if (onDisk == null) {
-            seenMessages.remember(messageText, digest, name);
-            alreadyHave(digest, from);
+            seenMessages.remember(messageText, digest, name, repair);
+            alreadyHave(digest, from, repair);
             return;
         }
         // This connection's next message is read while the pool writes this one, so a burst shares
@@ -268,11 +276,11 @@ final class Inbox {
         onDisk.thenRun(() -> {
             from.source.accepted();
             from.broughtNewTransaction();
-            seenMessages.remember(messageText, digest, name);
-            seenMessages.remember(checked, digest, name);
+            seenMessages.remember(messageText, digest, name, repair);
+            seenMessages.remember(Message.transaction(json, repair), digest, name, repair);
             broadcast.stored(digest);
             List<Neighbour> neighbours = membership.neighbours();
-            broadcast.broadcast(digest, name, checked, from, neighbours);
+            broadcast.broadcast(digest, name, json, repair, from, neighbours);
             from.log(INFO, "stored transaction " + Text.abbreviate(name) + " from " + from + " (digest " + digest
                     + "); passed it on to " + (neighbours.size() - (neighbours.contains(from) ? 1 : 0)) + " neighbours");
         }).exceptionally(failure -> {
@@ -296,8 +304,11 @@ final class Inbox {
         return null;
     }
 
-    private void alreadyHave(TransactionDigest digest, Neighbour from) {
-        broadcast.duplicate(from, membership::neighbours);
+    /** A copy of a transaction held already; one that is not a repair may show a cycle in the tree ({@link BroadcastTree#duplicate}). */
+    private void alreadyHave(TransactionDigest digest, Neighbour from, boolean repair) {
+        if (!repair) {
+            broadcast.duplicate(digest, from, membership.neighbours());
+        }
         from.log(INFO, "already have transaction " + digest + " (from " + from + "); not passing it on");
     }
 }

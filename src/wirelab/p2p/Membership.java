@@ -73,6 +73,8 @@ final class Membership {
     private final Map<String, Neighbour> dialBacks = new LinkedHashMap<>();   // address dialed back -> the connection it answers
     private final ReentrantLock peersLock = new ReentrantLock();
     private final Map<IncomingConnection, Neighbour> incoming = new ConcurrentHashMap<>();
+    /** A node of ours and we may hold two connections, one each way: they share one link of the tree (see neighbours()). */
+    private final Map<String, BroadcastTree.Link> links = new ConcurrentHashMap<>();
 
     private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
     private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
@@ -149,12 +151,48 @@ final class Membership {
         return data;
     }
 
-    /** Every neighbour gossip goes to: each open outgoing connection, and each incoming one that said HANDSHAKE. */
+    /**
+     * Every neighbour gossip goes to: each open outgoing connection, and each incoming one that
+     * said HANDSHAKE; but one link per pair of nodes. Two nodes of ours that dialed each other
+     * hold two connections (the curriculum's full mesh wants both in connectedAddresses), and
+     * gossip on both would send every IHAVE twice and close a cycle in the tree. So gossip takes
+     * the one dialed by the node whose address sorts first; both ends pick the same one, and the
+     * other stays open, quiet, until the first one closes. The two share one {@link BroadcastTree.Link},
+     * so the link's state is the same whichever carries it. A claimed address pairs only when
+     * the connection comes from that address's host.
+     */
     List<Neighbour> neighbours() {
+        List<OutgoingConnection> outgoing = outgoingConnections();
+        Set<String> dialed = new HashSet<>();
+        outgoing.forEach(connection -> dialed.add(connection.address));
+        Set<String> pairs = new HashSet<>();   // addresses we dialed that also dialed us
+        List<Neighbour> incomingOnes = new ArrayList<>();
+        incoming.forEach((connection, neighbour) -> {
+            if (neighbour.isNeighbour()) {
+                incomingOnes.add(neighbour);
+                String address = neighbour.address();
+                if (address != null && dialed.contains(address) && neighbour.link == links.get(address)) {   // paired in opened()
+                    pairs.add(address);
+                }
+            }
+        });
         List<Neighbour> neighbours = new ArrayList<>();
-        outgoingConnections().forEach(connection -> neighbours.add(connection.neighbour()));
-        incomingNeighbours().forEach(neighbours::add);
+        for (OutgoingConnection connection : outgoing) {
+            if (!pairs.contains(connection.address) || myAddress.compareTo(connection.address) < 0) {
+                neighbours.add(connection.neighbour());   // ours, unless the peer sorts first: then its connection carries the gossip
+            }
+        }
+        for (Neighbour neighbour : incomingOnes) {
+            if (!pairs.contains(neighbour.address()) || neighbour.address().compareTo(myAddress) < 0) {
+                neighbours.add(neighbour);
+            }
+        }
         return neighbours;
+    }
+
+    /** True when the neighbour is a known peer (known-peers.json): the way into the network, which the tree grafts first. */
+    boolean isKnownPeer(Neighbour neighbour) {
+        return neighbour.address() != null && knownPeerAddresses.contains(neighbour.address());
     }
 
     /** The connections peers opened to us that said HANDSHAKE (the others are clients). */
@@ -275,7 +313,7 @@ final class Membership {
                     .connectTimeout(Duration.ofSeconds(3))   // covers the opening handshake too: a hung peer fails here
                     .header(Neighbour.GOSSIP_HEADER, myAddress)
                     .buildAsync(URI.create(address), new OutgoingConnection(address, node, counts,
-                            strangers.of(address, null), config.limits()))
+                            strangers.of(address, null), config.limits(), linkOf(address)))
                     .whenComplete((webSocket, error) -> {
                         if (error != null) {
                             couldNotConnect(address, OutgoingConnection.rootMessage(error));
@@ -291,6 +329,7 @@ final class Membership {
             dialBacks.remove(address);
             return attemptingToConnectToAddress.remove(address);
         });
+        forgetLinkUnlessOpen(address);
         book.remove(address);
         log.log(INFO, "could not connect to " + address + ": " + why);
         retryIfKnownPeer(address);
@@ -336,6 +375,7 @@ final class Membership {
         if (!removed) {
             return false;
         }
+        forgetLinkUnlessOpen(connection.address);
         book.lost(connection.address);   // whether it refused us (1013), left, or broke the rules: not at once again
         retryIfKnownPeer(connection.address);
         fill();   // a dry book is seen to on the heartbeat
@@ -361,8 +401,10 @@ final class Membership {
             source.log.log(log, WARNING, "dropped " + connection + ": " + why);
             connection.abort();
         });
-        Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed, source,
-                config.limits(), outbox, (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), counts);
+        String paired = claimed != null && PeerAddresses.mayComeFrom(connection.remoteHost(), claimed) ? claimed : null;
+        Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed,
+                paired != null ? linkOf(paired) : new BroadcastTree.Link(), source, config.limits(), outbox,
+                (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), connection::ping, counts);
         if (!header.isEmpty()) {
             neighbour.showedItSpeaksWirelab();
             if (claimed == null) {
@@ -504,6 +546,7 @@ final class Membership {
             return null;
         }
         gone.stopSending();
+        forgetLinkUnlessOpen(gone.address());
         List<OutgoingConnection> answered = underPeersLock(() -> {
             List<OutgoingConnection> list = new ArrayList<>();
             dialBacks.entrySet().removeIf(each -> {
@@ -520,6 +563,19 @@ final class Membership {
         });
         answered.forEach(dialBack -> dialBack.close(WebSocket.NORMAL_CLOSURE, "the connection this answered has ended"));
         return gone;
+    }
+
+    /** The tree's link to the node at {@code address}: one for both connections of a pair, until both have closed. */
+    private BroadcastTree.Link linkOf(String address) {
+        return links.computeIfAbsent(address, a -> new BroadcastTree.Link());
+    }
+
+    /** A connection to {@code address} closed: the link goes too when no other connection with that node is open. */
+    private void forgetLinkUnlessOpen(String address) {
+        if (address != null && !underPeersLock(() -> connectedAddresses.containsKey(address))
+                && incoming.values().stream().noneMatch(n -> address.equals(n.address()))) {
+            links.remove(address);
+        }
     }
 
     private <T> T underPeersLock(Supplier<T> action) {

@@ -1,8 +1,10 @@
 package wirelab.p2p;
 
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 import com.google.gson.JsonArray;
 
@@ -43,23 +45,26 @@ final class Neighbour {
     final String peer;   // how logs name it: the address we dialed, or host:port the peer dialed from
     final Direction direction;
     final CatchUp.Session catchUp = new CatchUp.Session();
-    final BroadcastTree.Link link = new BroadcastTree.Link();
+    final BroadcastTree.Link link;   // shared by the two connections of a pair of our nodes that dialed each other
     final Strangers.Source source;
     final long openedNanos = System.nanoTime();
     private final TokenBucket messages;
     private final TokenBucket transactions;
     private final Outbox outbox;
     private final BiConsumer<Integer, String> closer;
+    private final Consumer<byte[]> pinger;
     private final MessageCounts counts;
     private final String address;
     private volatile boolean speaksWirelab;
     private volatile boolean handshook;
     private volatile long lastHandshakeAnswerNanos;
-    private volatile long lastNewTransactionNanos;   // when it last brought a transaction we did not have
+    private volatile long lastNewTransactionNanos = Long.MIN_VALUE;   // when it last brought a transaction we did not have
 
-    Neighbour(String peer, Direction direction, String address, Strangers.Source source, NodeConfig.Limits limits,
-              Outbox outbox, BiConsumer<Integer, String> closer, MessageCounts counts) {
+    Neighbour(String peer, Direction direction, String address, BroadcastTree.Link link, Strangers.Source source,
+              NodeConfig.Limits limits, Outbox outbox, BiConsumer<Integer, String> closer, Consumer<byte[]> pinger,
+              MessageCounts counts) {
         this.peer = peer;
+        this.link = link;
         this.source = source;
         this.messages = new TokenBucket(10.0 * limits.messagesPerSecond(), limits.messagesPerSecond());
         this.transactions = new TokenBucket(20.0 * limits.transactionsPerSecond(), limits.transactionsPerSecond());
@@ -67,6 +72,7 @@ final class Neighbour {
         this.address = address;
         this.outbox = outbox;
         this.closer = closer;
+        this.pinger = pinger;
         this.counts = counts;
     }
 
@@ -97,6 +103,21 @@ final class Neighbour {
     /** The connection is gone: its outbox's thread stops, and what is still queued is not sent. */
     void stopSending() {
         outbox.stop();
+    }
+
+    /** A WebSocket ping carrying the time it left, so that the pong measures the link's round trip ({@link BroadcastTree.Link}). */
+    void ping() {
+        pinger.accept(ByteBuffer.allocate(8).putLong(System.nanoTime()).array());
+    }
+
+    /** A pong came: one of our pings' times comes back in it, and the round trip is sampled. Pongs of other pings are let pass. */
+    void pong(byte[] payload) {
+        if (payload.length == 8) {
+            double ms = (System.nanoTime() - ByteBuffer.wrap(payload).getLong()) / 1e6;
+            if (ms >= 0 && ms < 60_000) {
+                link.rttSample(ms);
+            }
+        }
     }
 
     /** How long a write to this neighbour has been blocked; 0 when none is. */
@@ -141,12 +162,20 @@ final class Neighbour {
         return address;
     }
 
+    /** Its address when it has one, else how logs name it: how the live view finds it among the nodes it draws. */
+    String addressOrPeer() {
+        return address != null ? address : peer;
+    }
+
     boolean speaksWirelab() {
         return speaksWirelab;
     }
 
-    void showedItSpeaksWirelab() {
+    /** It sent one of this node's own types, or named itself in Wirelab-Gossip: true when that is news. */
+    boolean showedItSpeaksWirelab() {
+        boolean news = !speaksWirelab;
         speaksWirelab = true;
+        return news;
     }
 
     /** An outgoing neighbour from the moment it opens (we send the HANDSHAKE); an incoming one once it sent its own. */
@@ -168,7 +197,7 @@ final class Neighbour {
         lastNewTransactionNanos = System.nanoTime();
     }
 
-    /** When it last brought a transaction we did not have; 0 if never. */
+    /** When it last brought a transaction we did not have (System.nanoTime); Long.MIN_VALUE if never. */
     long lastNewTransactionNanos() {
         return lastNewTransactionNanos;
     }

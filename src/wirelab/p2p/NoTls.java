@@ -1,5 +1,7 @@
 package wirelab.p2p;
 
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.http.HttpClient;
 import java.security.SecureRandom;
 import java.util.concurrent.Executor;
@@ -24,9 +26,18 @@ import javax.net.ssl.TrustManager;
  */
 final class NoTls extends SSLContext {
 
-    /** The node's one HttpClient: its WebSocket builder dials every outgoing connection. */
-    static HttpClient newClient(Executor executor) {
-        return HttpClient.newBuilder().executor(executor).sslContext(new NoTls()).build();
+    /**
+     * The node's one HttpClient: its WebSocket builder dials every outgoing connection, through
+     * the HTTP CONNECT proxy at {@code linkProxy} (host:port) when there is one.
+     */
+    static HttpClient newClient(Executor executor, String linkProxy) {
+        HttpClient.Builder builder = HttpClient.newBuilder().executor(executor).sslContext(new NoTls());
+        if (linkProxy != null) {
+            int colon = linkProxy.lastIndexOf(':');
+            builder.proxy(ProxySelector.of(InetSocketAddress.createUnresolved(linkProxy.substring(0, colon),
+                    Integer.parseInt(linkProxy.substring(colon + 1)))));
+        }
+        return builder.build();
     }
 
     /** A TLS context that answers what the client asks at start (its default parameters) and refuses to do TLS. */

@@ -30,6 +30,8 @@ import com.google.gson.JsonParser;
  *                                  (lowered at start when ulimit -n is too small for it: see maxConnectionsFor)
  * PING_INTERVAL_MS=15000           a connection silent this long is pinged, and dropped if silent as long again
  * SYNC_INTERVAL_MS=10000           how often the node reconciles its pool with a neighbour picked at random
+ * LINK_PROXY=                      host:port of an HTTP CONNECT proxy to dial every peer through: a real proxy, or
+ *                                  the link simulator that make network LINK_DELAY_MS=300 starts (wirelab.LinkSimulator)
  *
  * limits among strangers ({@link Limits}), none of which a normal network meets:
  * MAX_CONNECTIONS_PER_SOURCE=      sockets of any kind from one address at most (default MAX_CONNECTIONS / 4)
@@ -55,7 +57,7 @@ import com.google.gson.JsonParser;
 public record NodeConfig(Path folder, int port, List<String> knownPeers, String host, String myAddress,
                          List<String> allowedPeerHosts, List<String> allowedOrigins, int maxPeers, int maxIncomingPeers,
                          int maxAddressesPerHandshake, int maxConnections, int pingIntervalMs, int syncIntervalMs,
-                         Limits limits) {
+                         String linkProxy, Limits limits) {
 
     static final int DEFAULT_MAX_PEERS = 8;
 
@@ -103,33 +105,38 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
     /** A node on loopback that dials only loopback peers, with every other setting at its default. */
     public static NodeConfig of(Path folder, int port, List<String> knownPeers) {
         return new NodeConfig(folder, port, knownPeers, "localhost", null, List.of(PeerAddresses.LOOPBACK), List.of(),
-                DEFAULT_MAX_PEERS, 4 * DEFAULT_MAX_PEERS, 100, 1_000, 15_000, 10_000, Limits.defaults(1_000));
+                DEFAULT_MAX_PEERS, 4 * DEFAULT_MAX_PEERS, 100, 1_000, 15_000, 10_000, null, Limits.defaults(1_000));
     }
 
     /** MAX_PEERS, with MAX_INCOMING_PEERS at its default for it (4 x MAX_PEERS). */
     public NodeConfig withMaxPeers(int maxPeers) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                4 * maxPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+                4 * maxPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, linkProxy, limits);
     }
 
     public NodeConfig withMaxIncomingPeers(int maxIncomingPeers) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, linkProxy, limits);
     }
 
     public NodeConfig withPingIntervalMs(int pingIntervalMs) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, linkProxy, limits);
     }
 
     public NodeConfig withSyncIntervalMs(int syncIntervalMs) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, linkProxy, limits);
+    }
+
+    public NodeConfig withLinkProxy(String linkProxy) {
+        return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, linkProxy, limits);
     }
 
     public NodeConfig withLimits(Limits limits) {
         return new NodeConfig(folder, port, knownPeers, host, myAddress, allowedPeerHosts, allowedOrigins, maxPeers,
-                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, limits);
+                maxIncomingPeers, maxAddressesPerHandshake, maxConnections, pingIntervalMs, syncIntervalMs, linkProxy, limits);
     }
 
     /** File descriptors kept for what MAX_CONNECTIONS does not count (see maxConnectionsFor). */
@@ -215,7 +222,24 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
                 maxPeers, envInt(env, "MAX_INCOMING_PEERS", 4 * maxPeers, 1, 100_000),
                 envInt(env, "MAX_HANDSHAKE_ADDRESSES", 100, 1, 10_000),
                 maxConnections, envInt(env, "PING_INTERVAL_MS", 15_000, 0, 3_600_000),
-                envInt(env, "SYNC_INTERVAL_MS", 10_000, 100, 3_600_000), limits);
+                envInt(env, "SYNC_INTERVAL_MS", 10_000, 100, 3_600_000), linkProxy(env), limits);
+    }
+
+    /** LINK_PROXY: host:port, or null when unset. */
+    private static String linkProxy(Map<String, String> env) throws IOException {
+        String proxy = env.get("LINK_PROXY");
+        if (proxy == null || proxy.isBlank()) {
+            return null;
+        }
+        int colon = proxy.lastIndexOf(':');
+        try {
+            if (colon > 0 && Integer.parseInt(proxy.substring(colon + 1)) > 0) {
+                return proxy.trim();
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IOException(".env: LINK_PROXY must be host:port, e.g. localhost:14001, got '" + proxy + "'");
     }
 
     /** Only the port, for a client such as {@link AddTransaction} that dials the node and needs nothing else. */

@@ -80,10 +80,14 @@ final class NodeEvents {
             while (true) {
                 String event = viewer.queue().poll(15, TimeUnit.SECONDS);
                 int dropped = viewer.dropped().getAndSet(0);
+                StringBuilder events = new StringBuilder(event != null ? event : ": still here\n\n");   // a comment: tells a gone viewer apart
                 if (dropped > 0) {
-                    write(out, "event: dropped\ndata: {\"dropped\":" + dropped + "}\n\n");
+                    events.insert(0, "event: dropped\ndata: {\"dropped\":" + dropped + "}\n\n");
                 }
-                write(out, event != null ? event : ": still here\n\n");   // a comment: tells a gone viewer apart
+                for (String more; events.length() < 16_384 && (more = viewer.queue().poll()) != null; ) {
+                    events.append(more);   // what queued meanwhile goes in the same write
+                }
+                write(out, events.toString());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

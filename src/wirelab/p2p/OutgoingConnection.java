@@ -37,14 +37,17 @@ final class OutgoingConnection implements WebSocket.Listener {
     private final MessageCounts counts;
     private final Strangers.Source source;
     private final NodeConfig.Limits limits;
+    private final BroadcastTree.Link link;
     private final StringBuilder partial = new StringBuilder();   // a text message arriving in parts
     private final Silence silence = new Silence();
     private volatile WebSocket webSocket;
     private volatile Neighbour neighbour;   // set when it opens: what gossip sees of this connection
     private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
-    OutgoingConnection(String address, PeerNode node, MessageCounts counts, Strangers.Source source, NodeConfig.Limits limits) {
+    OutgoingConnection(String address, PeerNode node, MessageCounts counts, Strangers.Source source, NodeConfig.Limits limits,
+                       BroadcastTree.Link link) {
         this.address = address;
+        this.link = link;
         this.node = node;
         this.counts = counts;
         this.source = source;
@@ -88,6 +91,15 @@ final class OutgoingConnection implements WebSocket.Listener {
         }
     }
 
+    /** A ping whose pong times the round trip; skipped while one is still on its way (the client sends one at a time). */
+    private void ping(byte[] payload) {
+        try {
+            webSocket.sendPing(ByteBuffer.wrap(payload));
+        } catch (IllegalStateException e) {
+            // a ping is still being sent
+        }
+    }
+
     private void stopSending() {
         Neighbour current = neighbour;
         if (current != null) {
@@ -108,8 +120,8 @@ final class OutgoingConnection implements WebSocket.Listener {
     public void onOpen(WebSocket webSocket) {
         this.webSocket = webSocket;
         Outbox outbox = new Outbox(address, this::write, limits.maxSendQueueBytes(), this::abort);
-        this.neighbour = new Neighbour(address, Neighbour.Direction.OUTGOING, address, source, limits, outbox,
-                this::close, counts);
+        this.neighbour = new Neighbour(address, Neighbour.Direction.OUTGOING, address, link, source, limits, outbox,
+                this::close, this::ping, counts);
         node.connected(this);
         webSocket.request(1);
     }
@@ -151,6 +163,9 @@ final class OutgoingConnection implements WebSocket.Listener {
     @Override
     public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
         silence.heardFrom();
+        byte[] payload = new byte[message.remaining()];
+        message.get(payload);
+        neighbour.pong(payload);
         webSocket.request(1);
         return null;
     }

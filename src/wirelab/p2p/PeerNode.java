@@ -61,13 +61,14 @@ public final class PeerNode implements AutoCloseable {
     /** RFC 6455's close code for a condition this node did not expect, a failure of its own (7.4.1). */
     static final int INTERNAL_ERROR = 1011;
     /**
-     * How often the heartbeat looks for overdue GRAFTs. Every fifth beat (half a second, as
-     * gossipsub's one-second heartbeat but quicker to repair) it sends the IHAVEs, so that a
-     * burst shares them; every tenth it fills free slots. Measured at 500 nodes with 100 ms
-     * between IHAVEs: 6.7 IHAVEs per node per transaction of a burst, against the budget of 8
-     * messages for everything.
+     * How often the heartbeat looks for overdue GRAFTs and for a node left off the broadcast
+     * tree. Every {@link BroadcastTree#IHAVE_INTERVAL_MS} it sends the round's IHAVEs; every
+     * second it fills free slots; every {@link #RTT_PING_MS} it pings each neighbour to time
+     * the link.
      */
     private static final long HEARTBEAT_MS = 100;
+    /** How often each link's round trip is measured: often enough to follow a link that slows down. */
+    private static final long RTT_PING_MS = 2_000;
 
     private final NodeConfig config;
     private final TransactionPool pool;
@@ -78,7 +79,7 @@ public final class PeerNode implements AutoCloseable {
     private final MessageCounts counts = new MessageCounts();
     private final Strangers strangers;
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
-    private final HttpClient httpClient = NoTls.newClient(virtualThreads);
+    private final HttpClient httpClient;
     private volatile boolean running = true;
 
     // Set once by start(), before `whole` opens; the server's threads wait for it, so nothing
@@ -95,7 +96,8 @@ public final class PeerNode implements AutoCloseable {
         this.pool = pool;
         this.strangers = new Strangers(config.limits().catchUpBytesPerMinute());
         this.catchUp = new CatchUp(pool, events, config.syncIntervalMs());
-        this.broadcast = new BroadcastTree(pool, events);
+        this.broadcast = new BroadcastTree(pool, events, neighbour -> membership.isKnownPeer(neighbour));
+        this.httpClient = NoTls.newClient(virtualThreads, config.linkProxy());
     }
 
     /** Loads the transaction pool, listens on the port, then dials every known peer. */
@@ -184,14 +186,17 @@ public final class PeerNode implements AutoCloseable {
         return membership.incomingAddresses();
     }
 
-    /** Every neighbour, each as {"address", "direction": "out" or "in", "link": "eager", "lazy" or "curriculum"}. */
+    /** Every neighbour gossip goes to, each as {"address", "direction": "out" or "in", "link": "eager", "lazy" or "curriculum", "rttMs" once measured}. */
     List<JsonObject> neighbours() {
         List<JsonObject> list = new ArrayList<>();
         for (Neighbour neighbour : membership.neighbours()) {
             JsonObject each = new JsonObject();
-            each.addProperty("address", neighbour.address() != null ? neighbour.address() : neighbour.peer);
+            each.addProperty("address", neighbour.addressOrPeer());
             each.addProperty("direction", neighbour.direction == Neighbour.Direction.OUTGOING ? "out" : "in");
             each.addProperty("link", !neighbour.speaksWirelab() ? "curriculum" : neighbour.link.isEager() ? "eager" : "lazy");
+            if (neighbour.link.rttMs() < Double.MAX_VALUE) {
+                each.addProperty("rttMs", Math.round(neighbour.link.rttMs()));
+            }
             list.add(each);
         }
         return list;
@@ -327,6 +332,14 @@ public final class PeerNode implements AutoCloseable {
         }
 
         @Override
+        public void onPong(IncomingConnection connection, byte[] payload) {
+            Neighbour neighbour = membership.neighbourOf(connection);
+            if (neighbour != null) {
+                neighbour.pong(payload);
+            }
+        }
+
+        @Override
         public void onClose(IncomingConnection connection, int code, String reason) {
             Neighbour gone = membership.closed(connection);
             if (gone != null) {
@@ -366,10 +379,16 @@ public final class PeerNode implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            beats++;
+            List<Neighbour> neighbours = membership.neighbours();
             broadcast.graftOverdue();
+            broadcast.ensureEager(neighbours);
             membership.dropStalled();
-            if (++beats % 5 == 0) {
-                broadcast.flushAnnouncements(membership.neighbours());
+            if (beats % (BroadcastTree.IHAVE_INTERVAL_MS / HEARTBEAT_MS) == 0) {
+                broadcast.flushAnnouncements(neighbours);
+            }
+            if (beats % (RTT_PING_MS / HEARTBEAT_MS) == 0) {
+                neighbours.forEach(Neighbour::ping);
             }
             if (beats % 10 == 0 && membership.fill() && beats % 50 == 0) {
                 askForAddresses();

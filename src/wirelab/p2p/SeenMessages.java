@@ -18,8 +18,8 @@ final class SeenMessages {
 
     private static final long MAX_CHARS = 4L << 20;
 
-    /** What a remembered message carried: the transaction's digest, and its name for the live view. */
-    record Seen(TransactionDigest digest, String name) {
+    /** What a remembered message carried: the transaction's digest, its name for the live view, and whether it was a repair. */
+    record Seen(TransactionDigest digest, String name, boolean repair) {
     }
 
     private final Map<String, Seen> seenByText = new LinkedHashMap<>();
@@ -31,8 +31,8 @@ final class SeenMessages {
     }
 
     /** Remembers a handled message, forgetting the oldest ones past the cap. */
-    synchronized void remember(String messageText, TransactionDigest digest, String name) {
-        if (messageText.length() > MAX_CHARS / 16 || seenByText.putIfAbsent(messageText, new Seen(digest, name)) != null) {
+    synchronized void remember(String messageText, TransactionDigest digest, String name, boolean repair) {
+        if (messageText.length() > MAX_CHARS / 16 || seenByText.putIfAbsent(messageText, new Seen(digest, name, repair)) != null) {
             return;   // a huge message is not worth holding; a known one is already here
         }
         chars += messageText.length();

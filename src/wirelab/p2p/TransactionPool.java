@@ -318,7 +318,7 @@ final class TransactionPool {
         }
     }
 
-    /** A copy of the 256 bucket digests of what is on disk ({@link PoolIndex}). */
+    /** A copy of the 256 bucket digests of everything on disk ({@link PoolIndex}). */
     long[] bucketDigests() {
         poolLock.lock();
         try {

@@ -163,6 +163,29 @@ public final class IncomingConnection {
         reportClosed(code, reason);
     }
 
+    /**
+     * Sends a ping carrying {@code payload} (at most 125 bytes), which the peer must echo in its
+     * pong (5.5.2): the server's user can time a round trip with it. Never waits for a send
+     * under way: false, sending nothing, when one is (or the connection is closing).
+     */
+    public boolean ping(byte[] payload) {
+        if (payload.length > WebSocketFrame.MAX_CONTROL_PAYLOAD || !sendLock.tryLock()) {
+            return false;
+        }
+        try {
+            if (state.get() != State.OPEN) {
+                return false;
+            }
+            WebSocketFrame.write(out, WebSocketFrame.PING, payload, peer);
+            return true;
+        } catch (IOException e) {
+            abort();
+            return false;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
     // --- liveness: pings and the silence they measure ----------------------------------------
 
     /** Any bytes from the peer show it is alive. */

@@ -52,7 +52,7 @@ public final class WebSocketServer implements AutoCloseable {
     public static final int REFUSALS_IN_FLIGHT = 16;
 
     /**
-     * What the server tells its user. onOpen, onText and onError run on the connection's own
+     * What the server tells its user. onOpen, onText, onPong and onError run on the connection's own
      * thread, one at a time, in the order the frames came. onClose runs exactly once: on the
      * connection's thread when the peer closes or vanishes, but on the close-deadline timer's or
      * the keep-alive thread when one of those ends the connection, so it may overlap an onText
@@ -64,6 +64,10 @@ public final class WebSocketServer implements AutoCloseable {
         }
 
         void onText(IncomingConnection connection, String text);
+
+        /** A pong came: the answer to one of the user's {@link IncomingConnection#ping}s, or one the peer sent unasked. */
+        default void onPong(IncomingConnection connection, byte[] payload) {
+        }
 
         /** Once per connection: {@code code} is 1006 when the peer vanished without a close frame. */
         default void onClose(IncomingConnection connection, int code, String reason) {
@@ -405,7 +409,7 @@ public final class WebSocketServer implements AutoCloseable {
                     // Control frames may come between the fragments of a message (5.4), so a
                     // ping is answered at once, even in the middle of a long message.
                     case WebSocketFrame.PING -> connection.sendPong(frame.payload());
-                    case WebSocketFrame.PONG -> { /* an answer to nothing we asked: ignored, as 5.5.3 allows */ }
+                    case WebSocketFrame.PONG -> listener.onPong(connection, frame.payload());   // unasked ones too: 5.5.3 allows them
                     case WebSocketFrame.CLOSE -> {
                         receiveClose(connection, frame.payload());
                         return;

@@ -11,7 +11,7 @@ import java.util.Locale;
  * {@code make bench}: the figures behind every performance claim in the README. Each figure is
  * measured at least three times after a warm-up and printed as min / median; each run checks
  * its own result (complete output, exactly-once delivery) and a wrong result fails the bench.
- * A slow result is only a figure. {@code make bench ARGS="exchange websocket mesh growth catch-up"} runs a part.
+ * A slow result is only a figure. {@code make bench ARGS="exchange websocket mesh growth catch-up links"} runs a part.
  */
 public final class Bench {
 
@@ -69,7 +69,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "growth", "mesh-processes", "catch-up", "node-memory") : List.of(args);
+        List<String> parts = args.length == 0 ? List.of("commands", "exchange", "websocket", "mesh", "growth", "mesh-processes", "catch-up", "node-memory", "links") : List.of(args);
         long started = System.nanoTime();
         System.out.println("wirelab bench on " + machine());
         CommandBench.run("make", "-s", "build", "startup-cache");   // so that no timed or started process builds or trains
@@ -96,6 +96,9 @@ public final class Bench {
         }
         if (parts.contains("node-memory")) {
             MeshProcessBench.memory();
+        }
+        if (parts.contains("links")) {
+            LinksBench.run();
         }
         StringBuilder table = new StringBuilder();
         table.append("| figure | min | median | unit | target |\n|---|--:|--:|---|---|\n");

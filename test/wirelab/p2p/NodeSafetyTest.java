@@ -49,7 +49,7 @@ class NodeSafetyTest {
                     // the client gave up, as it should
                 }
             });
-            java.net.http.HttpClient client = NoTls.newClient(threads);
+            java.net.http.HttpClient client = NoTls.newClient(threads, null);
             var failure = assertThrows(java.util.concurrent.ExecutionException.class,
                     () -> client.newWebSocketBuilder().buildAsync(java.net.URI.create("wss://127.0.0.1:" + tlsServer.getLocalPort()),
                             new java.net.http.WebSocket.Listener() { }).get(10, java.util.concurrent.TimeUnit.SECONDS));

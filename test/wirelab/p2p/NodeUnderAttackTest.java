@@ -368,6 +368,8 @@ class NodeUnderAttackTest {
         await(() -> victim.incomingAddresses().contains(newcomer.address()), 10,
                 "the newcomer is a neighbour: " + victim.incomingAddresses().size() + " incoming");
         assertTrue(victim.incomingAddresses().size() <= slots, "still at most MAX_INCOMING_PEERS");
+        await(() -> victim.neighbours().stream().anyMatch(n -> n.get("address").getAsString().equals(newcomer.address())
+                && n.get("link").getAsString().equals("eager")), 10, "the newcomer joins the broadcast tree through it");
         try (RawWebSocket client = RawWebSocket.open(victim.port())) {
             client.sendText("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"reaches-the-newcomer\"}}");
         }
