@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sends {"type":"TRANSACTION","data":<json>} to one node, which stores it and passes it on:
-#   scripts/add-transaction.sh node-N ['{"from":"alice","to":"bob","amount":5}']
-# Without a transaction it sends a sample one.
+#   scripts/add-transaction.sh node-N ['{"from":"alice","to":"bob","amount":5}'] [--key WALLET | --unsigned]
+# Without a transaction it sends a sample one. It is signed with the node folder's wallet.json
+# (an Ed25519 key pair, made at first use, readable by its owner only), or the one --key names.
 set -euo pipefail
 if [ $# -lt 1 ] || [[ "$1" == -* ]]; then
-  echo "usage: scripts/add-transaction.sh node-N ['{json}']" >&2
+  echo "usage: scripts/add-transaction.sh node-N ['{json}'] [--key WALLET | --unsigned]" >&2
   exit 2
 fi
 source "$(dirname "$0")/common.sh"

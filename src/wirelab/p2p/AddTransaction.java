@@ -15,10 +15,17 @@ import wirelab.websocket.WebSocketClient;
 
 /**
  * The curriculum's add-transaction.js in Java: a one-off client ({@link WebSocketClient}) that
- * connects to one node, sends {@code {"type": "TRANSACTION", "data": <transaction>}} and closes. The node stores it
- * and gossips it to the rest of the network ({@link PeerNode}).
+ * connects to one node, sends {@code {"type": "TRANSACTION", "data": <transaction>}} and closes.
+ * The node stores it and gossips it to the rest of the network ({@link BroadcastTree}).
+ *
+ * <p>The transaction is signed ({@link SignedTransaction}) with the node folder's wallet
+ * ({@code wallet.json}, made at first use), or with the wallet file {@code --key} names;
+ * {@code --unsigned} sends it as the curriculum does.
  */
 public final class AddTransaction {
+
+    private static final String USAGE = "usage: scripts/add-transaction.sh node-N ['{\"from\":\"alice\",\"to\":\"bob\",\"amount\":5}']"
+            + " [--key WALLET_FILE | --unsigned] [--trace]   (signs with node-N/wallet.json unless told otherwise)";
 
     private AddTransaction() {
     }
@@ -28,12 +35,24 @@ public final class AddTransaction {
         if (rest.remove("--trace")) {   // every handshake line and frame on the wire, to stderr
             Trace.enable();
         }
+        boolean unsigned = rest.remove("--unsigned");
+        Path keyFile = null;
+        int key = rest.indexOf("--key");
+        if (key >= 0) {
+            if (key + 1 >= rest.size() || unsigned) {
+                System.err.println(USAGE);
+                System.exit(2);
+            }
+            keyFile = Path.of(rest.remove(key + 1));
+            rest.remove(key);
+        }
         String[] args = rest.toArray(String[]::new);
         if (args.length < 1 || args.length > 2 || args[0].startsWith("-")) {
-            System.err.println("usage: scripts/add-transaction.sh node-N ['{\"from\":\"alice\",\"to\":\"bob\",\"amount\":5}'] [--trace]");
+            System.err.println(USAGE);
             System.exit(args.length >= 1 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
         }
-        int port = NodeConfig.portOf(Path.of(args[0]));
+        Path folder = Path.of(args[0]);
+        int port = NodeConfig.portOf(folder);
         JsonObject transaction;
         try {
             String json = args.length == 2 ? args[1]
@@ -46,8 +65,11 @@ public final class AddTransaction {
         }
         if (!transaction.has("id")) {
             // Each new transaction gets its own id here, where it is made: two genuine
-            // transactions with equal content stay two (see TransactionId).
+            // transactions with equal content stay two (their digests differ by it).
             transaction.addProperty("id", UUID.randomUUID().toString());
+        }
+        if (!unsigned) {
+            transaction = Wallet.openOrCreate(keyFile != null ? keyFile : folder.resolve("wallet.json")).sign(transaction);
         }
         JsonObject message = new JsonObject();
         message.addProperty("type", "TRANSACTION");

@@ -258,6 +258,15 @@ final class Inbox {
             alreadyHave(digest, from, repair);
             return;
         }
+        try {
+            if (SignedTransaction.check(transaction) == SignedTransaction.Verdict.UNSIGNED && config.limits().requireSignatures()) {
+                throw new SignedTransaction.Refused(Refusal.UNSIGNED, "it is not signed, and this node takes signed ones only");
+            }
+        } catch (SignedTransaction.Refused refused) {
+            refusedTransaction(from, refused.refusal, "refused transaction " + Text.abbreviate(name) + " from " + from + ": "
+                    + refused.getMessage());
+            return;
+        }
         String json = transaction.toString();
         Refusal refusal = refusal(json);
         if (refusal != null) {
@@ -287,6 +296,19 @@ final class Inbox {
             from.log(WARNING, "could not store transaction " + digest + " from " + from + ": " + failure.getMessage());
             return null;
         });
+    }
+
+    /**
+     * A transaction refused for its signature: counted, logged within the quota, and charged to
+     * the source's budget of invalid messages, as a forged or altered copy is no honest mistake.
+     */
+    private void refusedTransaction(Neighbour from, Refusal refusal, String line) {
+        from.refused(refusal);
+        from.log(WARNING, line);
+        if (refusal != Refusal.UNSIGNED && !from.source.invalid.tryTake(1)) {
+            from.refused(Refusal.HUNG_UP_INVALID);
+            from.close(PeerNode.POLICY_VIOLATION, "too many invalid messages");
+        }
     }
 
     /** Why a new transaction cannot be stored, or null: too big, or the pool at MAX_POOL_BYTES or MAX_POOL_TRANSACTIONS. */

@@ -50,6 +50,8 @@ import com.google.gson.JsonParser;
  *                                  past it, or past a quarter of it from one address, a message is refused with 1013
  * DIAL_INTERVAL_MS=100             one outgoing connection attempt at most each this long (Bitcoin: one at a time)
  * MAX_DIAL_BACKS=2                 curriculum nodes dialed back at once, at most (in a free slot, or beyond MAX_PEERS)
+ * REQUIRE_SIGNATURES=false         true refuses a transaction that is not signed (SignedTransaction); a signed one
+ *                                  that does not verify is refused whatever this says
  * </pre>
  *
  * @param myAddress null means {@code ws://localhost:PORT}, once the port is known
@@ -65,40 +67,46 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
     public record Limits(int maxConnectionsPerSource, int maxTransactionBytes, long maxPoolBytes, int maxPoolTransactions,
                          long catchUpBytesPerMinute, int messagesPerSecond, int transactionsPerSecond,
                          int maxSendQueueBytes, int sendTimeoutMs, long unfinishedMessageBytes, int dialIntervalMs,
-                         int maxDialBacks) {
+                         int maxDialBacks, boolean requireSignatures) {
         static Limits defaults(int maxConnections) {
             return new Limits(Math.max(1, maxConnections / 4), 64 * 1024, 1L << 30, 5_000_000, 64L << 20, 5_000, 1_000,
-                    4 << 20, 10_000, 64L << 20, 100, 2);
+                    4 << 20, 10_000, 64L << 20, 100, 2, false);
         }
 
         public Limits withMaxConnectionsPerSource(int maxConnectionsPerSource) {
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
                     catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
-                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks, requireSignatures);
         }
 
         public Limits withMaxPoolBytes(long maxPoolBytes) {
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
                     catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
-                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks, requireSignatures);
         }
 
         public Limits withCatchUpBytesPerMinute(long catchUpBytesPerMinute) {
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
                     catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
-                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks, requireSignatures);
         }
 
         public Limits withMessagesPerSecond(int messagesPerSecond) {
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
                     catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
-                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks, requireSignatures);
+        }
+
+        public Limits withRequireSignatures(boolean requireSignatures) {
+            return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
+                    catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks, requireSignatures);
         }
 
         public Limits withDialIntervalMs(int dialIntervalMs) {
             return new Limits(maxConnectionsPerSource, maxTransactionBytes, maxPoolBytes, maxPoolTransactions,
                     catchUpBytesPerMinute, messagesPerSecond, transactionsPerSecond, maxSendQueueBytes, sendTimeoutMs,
-                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks);
+                    unfinishedMessageBytes, dialIntervalMs, maxDialBacks, requireSignatures);
         }
     }
 
@@ -216,7 +224,8 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
                 envInt(env, "SEND_TIMEOUT_MS", defaults.sendTimeoutMs(), 100, 600_000),
                 envLong(env, "UNFINISHED_MESSAGE_BYTES", defaults.unfinishedMessageBytes(), 4L << 20),
                 envInt(env, "DIAL_INTERVAL_MS", defaults.dialIntervalMs(), 0, 60_000),
-                envInt(env, "MAX_DIAL_BACKS", defaults.maxDialBacks(), 0, 1_000));
+                envInt(env, "MAX_DIAL_BACKS", defaults.maxDialBacks(), 0, 1_000),
+                envBoolean(env, "REQUIRE_SIGNATURES", defaults.requireSignatures()));
         return new NodeConfig(folder, port, readKnownPeers(folder.resolve("known-peers.json")), host, myAddress,
                 allowedPeerHosts, list(env.getOrDefault("ALLOWED_ORIGINS", "")),
                 maxPeers, envInt(env, "MAX_INCOMING_PEERS", 4 * maxPeers, 1, 100_000),
@@ -287,6 +296,17 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
             env.put(line.substring(0, equals).trim(), value);
         }
         return env;
+    }
+
+    private static boolean envBoolean(Map<String, String> env, String name, boolean defaultValue) throws IOException {
+        String text = env.get(name);
+        if (text == null) {
+            return defaultValue;
+        }
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        throw new IOException(".env: " + name + " must be true or false, got '" + text + "'");
     }
 
     private static long envLong(Map<String, String> env, String name, long defaultValue, long min) throws IOException {
