@@ -30,7 +30,7 @@ import wirelab.AtomicFile;
  *                                                                    the private key is RFC 8032's seed
  * </pre>
  */
-final class Wallet {
+public final class Wallet {
 
     /** A PKCS#8 PrivateKeyInfo for an Ed25519 key is this prefix and then the 32-byte seed (RFC 8410). */
     private static final byte[] PKCS8_PREFIX = HexFormat.of().parseHex("302e020100300506032b657004220420");
@@ -44,7 +44,7 @@ final class Wallet {
     }
 
     /** The wallet in {@code file}, made there (owner-only) when there is none. */
-    static Wallet openOrCreate(Path file) throws IOException {
+    public static Wallet openOrCreate(Path file) throws IOException {
         if (!Files.exists(file)) {
             create(file);
         }
@@ -84,7 +84,7 @@ final class Wallet {
     }
 
     /** The transaction signed: {@code publicKey} set to this wallet's, {@code signature} over the rest. */
-    JsonObject sign(JsonObject transaction) {
+    public JsonObject sign(JsonObject transaction) {
         JsonObject signed = transaction.deepCopy();
         signed.remove(SignedTransaction.SIGNATURE);
         signed.addProperty(SignedTransaction.PUBLIC_KEY, publicKeyHex);
@@ -99,7 +99,7 @@ final class Wallet {
         }
     }
 
-    String publicKey() {
+    public String publicKey() {
         return publicKeyHex;
     }
 

@@ -32,17 +32,21 @@ final class CommandBench {
              PeerNode node = PeerNode.start(NodeConfig.of(Files.createDirectories(dir.resolve("node")), 0, List.of()))) {
             Files.writeString(dir.resolve("node/.env"), "PORT=" + node.port() + "\n");   // what add-transaction reads
             List<String> client = List.of("make", "-s", "run-client", "ARGS=--port " + server.port() + " --out " + dir.resolve("out.json"));
-            List<String> add = List.of("scripts/add-transaction.sh", dir.resolve("node").toString());
+            List<String> add = List.of("scripts/add-transaction.sh", dir.resolve("node").toString(), "--unsigned");   // as the curriculum's
+            List<String> addSigned = List.of("scripts/add-transaction.sh", dir.resolve("node").toString());
             List<String> floor = List.of(java, "-version");
             double[] floorMs = new double[RUNS];
             double[] clientMs = new double[RUNS];
             double[] addMs = new double[RUNS];
+            double[] addSignedMs = new double[RUNS];
             double[] afterWorkMs = new double[RUNS];
             for (int i = -1; i < RUNS; i++) {   // -1: a warm-up of each
                 double f = run(floor.toArray(String[]::new))[0];
                 double[] c = run(client.toArray(String[]::new));
                 double a = run(add.toArray(String[]::new))[0];
+                double s = run(addSigned.toArray(String[]::new))[0];
                 if (i >= 0) {
+                    addSignedMs[i] = s;
                     floorMs[i] = f;
                     clientMs[i] = c[0];
                     afterWorkMs[i] = c[1];
@@ -53,8 +57,10 @@ final class CommandBench {
             Bench.record("make run-client, the original 14-packet book", "ms", clientMs);
             Bench.record("  the client's last line -> its process gone", "ms", afterWorkMs, "< 50 ms: no exit wait (it was 300)", true, 50);
             Bench.record("  as a multiple of the floor", "x", ratio(clientMs, floorMs));
-            Bench.record("scripts/add-transaction.sh", "ms", addMs);
+            Bench.record("scripts/add-transaction.sh --unsigned (as add-transaction.js)", "ms", addMs);
             Bench.record("  as a multiple of the floor", "x", ratio(addMs, floorMs));
+            Bench.record("scripts/add-transaction.sh, signed with the folder's wallet", "ms", addSignedMs);
+            Bench.record("  signed / unsigned", "x", ratio(addSignedMs, addMs));
         }
     }
 

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import wirelab.p2p.Wallet;
+
 /**
  * Gossip as users start it: ten node processes, each by scripts/run-node.sh (the JVM flags and
  * start-up cache of make network), each knowing the first and the third as the curriculum's
@@ -31,10 +33,22 @@ final class MeshProcessBench {
         for (int m : new int[] {200, 1_000}) {
             double[] seconds = new double[Bench.REPEATS];
             for (int i = 0; i < Bench.REPEATS; i++) {
-                seconds[i] = runOnce(m);
+                seconds[i] = runOnce(m, null);
             }
             Bench.record(NODES + " node processes, " + String.format("%,d", m) + " transactions into one -> in every file", "s", seconds);
         }
+        // The same with every transaction signed: each node verifies each one's Ed25519 signature
+        // once, before it stores it; the pairs run in turn, so that the ratio sees the same machine.
+        Wallet wallet = Wallet.openOrCreate(Files.createTempDirectory("bench-wallet").resolve("wallet.json"));
+        double[] ratio = new double[Bench.REPEATS];
+        double[] signedSeconds = new double[Bench.REPEATS];
+        for (int i = 0; i < Bench.REPEATS; i++) {
+            double unsigned = runOnce(1_000, null);
+            signedSeconds[i] = runOnce(1_000, wallet);
+            ratio[i] = signedSeconds[i] / unsigned;
+        }
+        Bench.record(NODES + " node processes, 1,000 signed transactions into one -> in every file", "s", signedSeconds);
+        Bench.record("  signed / unsigned, the same run in turn", "x", ratio);
     }
 
     /**
@@ -109,7 +123,8 @@ final class MeshProcessBench {
         return each.get(each.size() / 2);
     }
 
-    private static double runOnce(int m) throws Exception {
+    /** Seconds until all {@code m} transactions are in every node's file; each signed with {@code wallet} unless it is null. */
+    private static double runOnce(int m, Wallet wallet) throws Exception {
         Path root = Files.createTempDirectory("bench-mesh-processes");
         List<Integer> ports = MeshBench.freePorts(NODES);
         List<Process> nodes = new ArrayList<>();
@@ -128,10 +143,15 @@ final class MeshProcessBench {
             }
             WebSocket entry = http.newWebSocketBuilder().buildAsync(URI.create("ws://localhost:" + ports.get(0)),
                     new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
-            long started = System.nanoTime();
+            List<String> messages = new ArrayList<>();   // made before the clock starts: signing is the wallet's work, not the network's
             for (int i = 0; i < m; i++) {
-                entry.sendText("{\"type\":\"TRANSACTION\",\"data\":{\"id\":\"p-" + i + "\",\"amount\":" + i + "}}", true)
-                        .get(10, TimeUnit.SECONDS);
+                com.google.gson.JsonObject transaction = com.google.gson.JsonParser.parseString(
+                        "{\"id\":\"p-" + i + "\",\"amount\":" + i + "}").getAsJsonObject();
+                messages.add("{\"type\":\"TRANSACTION\",\"data\":" + (wallet == null ? transaction : wallet.sign(transaction)) + "}");
+            }
+            long started = System.nanoTime();
+            for (String message : messages) {
+                entry.sendText(message, true).get(10, TimeUnit.SECONDS);
             }
             for (int k = 1; k <= NODES; k++) {
                 Path file = root.resolve("node-" + k).resolve("transactions.json");
