@@ -81,8 +81,9 @@ ARGS ?=
 N ?= 3
 LINK_DELAY_MS ?= 0
 NODE ?= node-1
+WHAT ?= exchange
 
-.PHONY: build startup-cache test run-server run-client demo bench run-node network stop-network hosts-network stop-hosts-network clean
+.PHONY: build startup-cache test run-server run-client demo bench run-node network stop-network hosts-network stop-hosts-network capture clean
 
 build: $(CLASSES)/.built build/java-flags
 
@@ -173,6 +174,10 @@ hosts-network: build
 
 stop-hosts-network:
 	scripts/hosts-network.sh down
+
+# A loopback run of the exchange or of a network, captured for Wireshark: WHAT=exchange|network.
+capture: build startup-cache
+	scripts/capture.sh $(WHAT)
 
 clean:
 	rm -rf build

@@ -53,3 +53,8 @@ node_running() {
   fi
   return 0
 }
+
+# port_in_use PORT: true when something on this machine accepts TCP connections on PORT (bash alone).
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}

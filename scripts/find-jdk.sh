@@ -4,7 +4,8 @@
 #   2. the javac on the PATH (its symlinks followed), when it is 21 or newer;
 #   3. the newest 21+ among the usual places: /usr/lib/jvm/* (Debian, Ubuntu, Fedora),
 #      /Library/Java/JavaVirtualMachines/*/Contents/Home and `/usr/libexec/java_home -v 21+`
-#      (macOS), ~/.sdkman/candidates/java/* (SDKMAN), Homebrew's opt/openjdk*.
+#      (macOS), ~/.sdkman/candidates/java/* (SDKMAN), Homebrew's opt/openjdk*, and a tarball
+#      unpacked as it comes: ~/jdk*, /opt/jdk*, ~/.jdks/* (IntelliJ's downloads).
 # When none fits it says what it looked at and what it found too old, and exits 1.
 # WIRELAB_JDK_PLACES (space-separated globs) replaces the usual places: the tests use it.
 # Written for bash 3.2 and POSIX tools, so it runs on macOS as it is and on Linux.
@@ -68,7 +69,7 @@ fi
 candidates=()
 places="/usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home $HOME/.sdkman/candidates/java/*
         /opt/homebrew/opt/openjdk*/libexec/openjdk.jdk/Contents/Home /usr/local/opt/openjdk*/libexec/openjdk.jdk/Contents/Home
-        /home/linuxbrew/.linuxbrew/opt/openjdk*/libexec"
+        /home/linuxbrew/.linuxbrew/opt/openjdk*/libexec $HOME/jdk* /opt/jdk* $HOME/.jdks/*"
 for home in ${WIRELAB_JDK_PLACES:-$places}; do   # unquoted on purpose: each glob expands to the folders it names
   [ -d "$home" ] && [ ! -L "$home" ] && candidates+=("$home")
 done
@@ -83,14 +84,21 @@ for home in ${candidates[@]+"${candidates[@]}"}; do
   fi
 done
 if [ -n "$best" ]; then echo "$best"; exit 0; fi
-[ ${#candidates[@]} -gt 0 ] || looked+=("the usual places: no JDK in /usr/lib/jvm, /Library/Java/JavaVirtualMachines, ~/.sdkman, Homebrew")
+[ ${#candidates[@]} -gt 0 ] || looked+=("the usual places: no JDK in /usr/lib/jvm, /Library/Java/JavaVirtualMachines, ~/.sdkman, Homebrew, ~/jdk*, /opt/jdk*")
 
 {
   echo "no JDK >= $REQUIRED found. Looked at:"
   for line in "${looked[@]}"; do echo "  - $line"; done
   echo "Install one, then run make again:"
-  echo "  Debian/Ubuntu:     sudo apt-get install openjdk-21-jdk-headless"
-  echo "  macOS (Homebrew):  brew install openjdk@21"
+  echo "  Ubuntu 24.04, Debian 13:  sudo apt-get install openjdk-21-jdk-headless"
+  echo "  Debian 12 (its archive stops at JDK 17), any of:"
+  echo "    - Eclipse Temurin's apt repository (Adoptium's install page shows how to add it),"
+  echo "      then: sudo apt-get install temurin-21-jdk"
+  echo "    - a JDK 21 tarball for Linux (Temurin's or OpenJDK's) unpacked in your home:"
+  echo "      tar -xzf OpenJDK21U-jdk_x64_linux_hotspot_*.tar.gz -C ~   (~/jdk-21* is found by itself)"
+  echo "    - SDKMAN: sdk install java 21-tem"
+  echo "  Fedora:                   sudo dnf install java-21-openjdk-devel"
+  echo "  macOS (Homebrew):         brew install openjdk@21"
   echo "or point JAVA_HOME at a JDK 21 or newer."
 } >&2
 exit 1

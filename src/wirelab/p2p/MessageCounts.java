@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class MessageCounts {
 
     /** Types are counted by name only when they are ones this node speaks; anything else counts as OTHER. */
-    private static final Set<String> KNOWN = Set.of("HANDSHAKE", "TRANSACTION", "SYNC", "SYNC_BUCKETS",
+    static final Set<String> KNOWN = Set.of("HANDSHAKE", "TRANSACTION", "SYNC", "SYNC_BUCKETS",
             "SYNC_IDS", "SYNC_WANT", "IHAVE", "GRAFT", "PRUNE");
 
     private final Map<String, LongAdder> sent = new ConcurrentHashMap<>();
