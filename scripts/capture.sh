@@ -56,7 +56,10 @@ start_capture() {
   fi
   capture_pid=$!
   for _ in $(seq 1 100); do
-    grep -qE "Capturing on|listening on" "$log" && return 0
+    # dumpcap says "Capturing on" before it knows it may: it is capturing once the file has begun
+    if grep -qE "Capturing on|listening on" "$log" && [ -s "$file" ] && kill -0 "$capture_pid" 2>/dev/null; then
+      return 0
+    fi
     if ! kill -0 "$capture_pid" 2>/dev/null; then
       cat "$log" >&2
       echo "capture: could not capture on $interface; run as root, or join the wireshark group (see the top of $0)" >&2

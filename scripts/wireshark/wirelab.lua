@@ -61,7 +61,7 @@
 --    counts it against the sender's budget), wirelab.unknown_type (a node passes it by),
 --    wirelab.lone_surrogate (a \uD800-style escape UTF-8 cannot hold: no node stores it).
 --
--- Written for Wireshark 4.0 and newer (Lua 5.2: no utf8 library, no integer division).
+-- Tried with Wireshark's tshark 4.0 (Debian 12), whose Lua is 5.2: no utf8 library, no integer division.
 
 ------------------------------------------------------------------------------------------------
 -- 1. BetaCrew
@@ -564,7 +564,7 @@ end
 -- Where each protocol is found, and again when a preference changes
 ------------------------------------------------------------------------------------------------
 
--- Wireshark 4.0 registers HTTP on TCP ports as "http-over-tcp"; older ones as "http".
+-- HTTP's handle for TCP ports is "http-over-tcp" in Wireshark 4.0; plain "http" where there is none.
 local ok, http = pcall(Dissector.get, "http-over-tcp")
 if not ok then
     http = Dissector.get("http")
@@ -577,7 +577,7 @@ local function register_ports()
     if registered.betacrew_port then
         tcp_port:remove(registered.betacrew_port, betacrew)
     end
-    if registered.node_ports then
+    if registered.node_ports and registered.node_ports ~= "" then
         tcp_port:remove(registered.node_ports, http)
         ws_port:remove(registered.node_ports, wirelab)
     end

@@ -35,7 +35,8 @@ public final class Capture implements AutoCloseable {
         Process dumpcap = new ProcessBuilder("dumpcap", "-q", "-i", "lo", "-f", filter, "-w", file.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.readString(log).contains("Capturing on")) {
+        // dumpcap says "Capturing on" before it knows it may: it is capturing once the file has begun
+        while (!(Files.readString(log).contains("Capturing on") && Files.exists(file) && Files.size(file) > 0 && dumpcap.isAlive())) {
             if (!dumpcap.isAlive()) {
                 Assumptions.abort("this user may not capture on lo (run as root, or join the wireshark group): "
                         + Files.readString(log).strip());

@@ -91,8 +91,20 @@ class SetUpTest {
         assertTrue(found.error().contains("JAVA_HOME: " + old + " is JDK 17, too old"), found.error());
         assertTrue(found.error().contains("PATH: no javac") || found.error().contains("javac on the PATH: "), found.error());
         assertTrue(found.error().contains("jdk-11 is JDK 11, too old"), found.error());
-        assertTrue(found.error().contains("apt-get install openjdk-21-jdk-headless")
-                && found.error().contains("brew install openjdk@21"), found.error());
+        for (String way : List.of("Ubuntu 24.04, Debian 13:  sudo apt-get install openjdk-21-jdk-headless",
+                "Debian 12 (its archive stops at JDK 17)", "apt-get install temurin-21-jdk", "-C ~",
+                "sdk install java 21-tem", "dnf install java-21-openjdk-devel", "brew install openjdk@21")) {
+            assertTrue(found.error().contains(way), "the error names " + way + ": " + found.error());
+        }
+    }
+
+    /** Debian 12 has no JDK 21 package: a tarball unpacked in the home folder, as it comes, is found without JAVA_HOME. */
+    @Test
+    void aJdkTarballUnpackedInTheHomeFolderIsFound() throws Exception {
+        Path unpacked = fakeJdk("jdk-99.0.1+11", 99);   // dir is HOME here: what `tar -xzf ... -C ~` leaves
+        Found found = findJdk(Map.of("WIRELAB_JDK_PLACES", ""));   // the usual places, not the test's
+        assertEquals(0, found.exitCode(), found.error());
+        assertEquals(unpacked.toString(), found.home());
     }
 
     /** Forms that work with GNU tools and bash 4 but not on macOS (BSD tools, bash 3.2). */
