@@ -8,15 +8,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Predicate;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import wirelab.p2p.Message.Type;
 
 /**
  * How a transaction reaches every node at close to one copy each, quickly over slow links:
@@ -49,7 +45,7 @@ import com.google.gson.JsonObject;
  * Catch-up ({@link CatchUp}) on a timer is the last resort.
  *
  * <p>Bounded against a peer that misbehaves: an IHAVE or GRAFT lists at most
- * {@link #MAX_IDS_PER_MESSAGE} ids; at most {@link #MAX_MISSING} announced ids are awaited at
+ * {@link Message#MAX_TREE_IDS} ids; at most {@link #MAX_MISSING} announced ids are awaited at
  * once; a GRAFT fetches only ids we announced on that link, each once.
  */
 final class BroadcastTree {
@@ -72,71 +68,8 @@ final class BroadcastTree {
     static final long MAX_GRAFT_TIMEOUT_MS = 2_000;
     /** How long after a node starts the network around it counts as forming: it joins the tree through a known peer. */
     static final long FORMING_MS = 10_000;
-    static final int MAX_IDS_PER_MESSAGE = 1_000;
+    /** Announced ids awaited at once: past it, what is missing is left to catch-up. */
     static final int MAX_MISSING = 10_000;
-    /** Ids announced on one link that its GRAFT may still ask for; the oldest are forgotten first. */
-    static final int MAX_ANNOUNCED_PER_LINK = 10_000;
-
-    /** One link's side of the tree: eager or lazy, its round-trip time, and what was announced on it. */
-    static final class Link {
-        private boolean eager;
-        private final Set<TransactionDigest> announced = new LinkedHashSet<>();
-        private double srttMs = -1;   // RFC 6298's smoothed round-trip time and its variation; -1 until measured
-        private double rttvarMs;
-
-        synchronized boolean isEager() {
-            return eager;
-        }
-
-        /** Turns the link eager or lazy; true when that changed it. */
-        synchronized boolean setEager(boolean eager) {
-            boolean changed = this.eager != eager;
-            this.eager = eager;
-            return changed;
-        }
-
-        /** Counts the id as announced here (a GRAFT may ask for it); false if it already was. */
-        synchronized boolean announce(TransactionDigest id) {
-            if (!announced.add(id)) {
-                return false;
-            }
-            if (announced.size() > MAX_ANNOUNCED_PER_LINK) {
-                var oldest = announced.iterator();
-                oldest.next();
-                oldest.remove();
-            }
-            return true;
-        }
-
-        synchronized boolean takeAnnounced(TransactionDigest id) {
-            return announced.remove(id);
-        }
-
-        /** A round trip measured by a ping (RFC 6298, 2.3: SRTT and RTTVAR, with its gains of 1/8 and 1/4). */
-        synchronized void rttSample(double ms) {
-            if (srttMs < 0) {
-                srttMs = ms;
-                rttvarMs = ms / 2;
-            } else {
-                rttvarMs = 0.75 * rttvarMs + 0.25 * Math.abs(srttMs - ms);
-                srttMs = 0.875 * srttMs + 0.125 * ms;
-            }
-        }
-
-        /** The smoothed round trip in ms; {@link Double#MAX_VALUE} until one is measured. */
-        synchronized double rttMs() {
-            return srttMs < 0 ? Double.MAX_VALUE : srttMs;
-        }
-
-        /**
-         * A round trip and a half, and up to four times its spread (RFC 6298's RTO, whose spread
-         * term may add no more than one round trip here: a CPU stall measured once must not make
-         * every repair wait seconds); the default until a round trip is measured.
-         */
-        synchronized long roundTripTimeoutMs() {
-            return srttMs < 0 ? DEFAULT_GRAFT_TIMEOUT_MS : (long) (1.5 * srttMs + Math.min(4 * rttvarMs, srttMs));
-        }
-    }
 
     /** A transaction stored lately: who it came from (never told of it again), and when. */
     private record Stored(TransactionDigest id, Neighbour from, long atNanos) {
@@ -173,10 +106,10 @@ final class BroadcastTree {
         }
         for (Neighbour neighbour : neighbours) {
             if (neighbour != from && !neighbour.speaksWirelab()) {
-                neighbour.send("TRANSACTION", Message.transaction(json, false));   // a curriculum neighbour always gets it whole
+                neighbour.send(Type.TRANSACTION, Message.transaction(json, false));   // a curriculum neighbour always gets it whole
                 events.publish("out", "TRANSACTION", neighbour.addressOrPeer(), name);
             } else if (neighbour != from && neighbour.link.isEager()) {
-                neighbour.send("TRANSACTION", Message.transaction(json, repair));
+                neighbour.send(Type.TRANSACTION, Message.transaction(json, repair));
                 events.publish("out", "TRANSACTION", neighbour.addressOrPeer(), name);
             }
         }
@@ -218,8 +151,8 @@ final class BroadcastTree {
                     ids.add(stored.id());
                 }
             }
-            for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
-                send(neighbour, "IHAVE", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE)));
+            for (int start = 0; start < ids.size(); start += Message.MAX_TREE_IDS) {
+                send(neighbour, Type.IHAVE, ids.subList(start, Math.min(ids.size(), start + Message.MAX_TREE_IDS)));
             }
         }
     }
@@ -245,7 +178,7 @@ final class BroadcastTree {
     }
 
     private void prune(Neighbour neighbour) {
-        neighbour.send("PRUNE", PeerNode.message("PRUNE", new JsonObject()));
+        neighbour.send(Type.PRUNE, Message.prune());
         events.publish("out", "PRUNE", neighbour.addressOrPeer(), null);
     }
 
@@ -258,11 +191,7 @@ final class BroadcastTree {
     }
 
     /** Ids the neighbour holds: the ones we lack are awaited, and GRAFTed if they do not come in time. */
-    void receiveIHave(Neighbour from, JsonElement data) {
-        List<TransactionDigest> ids = CatchUp.idList(from, "IHAVE", data, MAX_IDS_PER_MESSAGE);
-        if (ids == null) {
-            return;
-        }
+    void receiveIHave(Neighbour from, List<TransactionDigest> ids) {
         long now = System.nanoTime();
         int dropped = 0;
         synchronized (this) {
@@ -293,11 +222,7 @@ final class BroadcastTree {
      * once, read from the pool one at a time as the connection takes them. A GRAFT with no ids
      * only makes the link eager: the neighbour's way into the tree.
      */
-    void receiveGraft(Neighbour from, JsonElement data) {
-        List<TransactionDigest> ids = CatchUp.idList(from, "GRAFT", data, MAX_IDS_PER_MESSAGE);
-        if (ids == null) {
-            return;
-        }
+    void receiveGraft(Neighbour from, List<TransactionDigest> ids) {
         if (from.link.setEager(true)) {
             from.log(INFO, "GRAFT from " + from + ": the link is eager now" + (ids.isEmpty() ? "" : "; it asks for " + ids.size()));
         }
@@ -328,7 +253,7 @@ final class BroadcastTree {
                 String transaction = pool.transactionJson(ids.get(next++));
                 if (transaction != null) {
                     String text = Message.transaction(transaction, true);
-                    to.countSent("TRANSACTION", text);
+                    to.countSent(Type.TRANSACTION, text);
                     events.publish("out", "TRANSACTION", to.addressOrPeer(), null);
                     return text;
                 }
@@ -382,8 +307,8 @@ final class BroadcastTree {
                 .orElseThrow().getKey();
         List<TransactionDigest> ids = byAnnouncer.get(announcer);
         announcer.link.setEager(true);
-        for (int start = 0; start < ids.size(); start += MAX_IDS_PER_MESSAGE) {
-            send(announcer, "GRAFT", ids.subList(start, Math.min(ids.size(), start + MAX_IDS_PER_MESSAGE)));
+        for (int start = 0; start < ids.size(); start += Message.MAX_TREE_IDS) {
+            send(announcer, Type.GRAFT, ids.subList(start, Math.min(ids.size(), start + Message.MAX_TREE_IDS)));
         }
         announcer.log(INFO, "GRAFT to " + announcer + ": " + ids.size() + " announced transactions did not come within "
                 + graftTimeoutMs(announcer.link) + " ms");
@@ -416,7 +341,7 @@ final class BroadcastTree {
 
     private void graftToJoin(Neighbour chosen) {
         chosen.link.setEager(true);
-        send(chosen, "GRAFT", List.of());
+        send(chosen, Type.GRAFT, List.of());
         log.log(INFO, "grafted " + chosen + " to join the broadcast tree");
     }
 
@@ -440,12 +365,8 @@ final class BroadcastTree {
         }
     }
 
-    private void send(Neighbour neighbour, String type, List<TransactionDigest> ids) {
-        JsonObject data = new JsonObject();
-        JsonArray list = new JsonArray();
-        ids.forEach(id -> list.add(id.toString()));
-        data.add("ids", list);
-        neighbour.send(type, PeerNode.message(type, data));
-        events.publish("out", type, neighbour.addressOrPeer(), null);
+    private void send(Neighbour neighbour, Type type, List<TransactionDigest> ids) {
+        neighbour.send(type, Message.ids(type, ids));
+        events.publish("out", type.name(), neighbour.addressOrPeer(), null);
     }
 }

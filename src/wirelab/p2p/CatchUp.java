@@ -7,16 +7,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 
 import wirelab.Text;
+import wirelab.p2p.Message.Type;
 
 /**
  * Catch-up: whenever two nodes connect, and again on a timer, each ends up holding every
@@ -42,7 +40,7 @@ import wirelab.Text;
  *
  * The ids are transaction digests ({@link TransactionDigest}); the buckets and their digests
  * are the {@link PoolIndex}'s. A SYNC_IDS carries whole buckets, at most
- * {@link #MAX_IDS_PER_MESSAGE} ids: a pool at MAX_POOL_TRANSACTIONS holds about 19,500 a
+ * {@link #Message.MAX_CATCH_UP_IDS} ids: a pool at MAX_POOL_TRANSACTIONS holds about 19,500 a
  * bucket. A bucket bigger than that is listed in parts; B answers its first part with every
  * transaction of that bucket the part does not name, so a part never hides one A lacks.
  * Transactions that arrive this way are stored and passed on like any other, so they also
@@ -65,9 +63,6 @@ import wirelab.Text;
 final class CatchUp {
 
     private static final System.Logger log = System.getLogger("peer-node");
-
-    /** A SYNC_IDS or SYNC_WANT lists at most this many ids: 25,000 of 35 bytes fit a 1 MiB message. */
-    static final int MAX_IDS_PER_MESSAGE = 25_000;
 
     private final TransactionPool pool;
     private final NodeEvents events;
@@ -106,15 +101,19 @@ final class CatchUp {
     }
 
     /** A SYNC, SYNC_BUCKETS, SYNC_IDS or SYNC_WANT that came on this neighbour's connection. */
-    void receive(Neighbour neighbour, String type, JsonElement data) {
+    void receive(Neighbour neighbour, Type type, JsonElement data) {
         synchronized (neighbour.catchUp) {   // one step at a time on a connection; other connections go on
             Session session = neighbour.catchUp;
-            switch (type) {
-                case "SYNC" -> receiveSync(neighbour, session, data);
-                case "SYNC_BUCKETS" -> receiveBuckets(neighbour, session, data);
-                case "SYNC_IDS" -> receiveIds(neighbour, session, data);
-                case "SYNC_WANT" -> receiveWant(neighbour, session, data);
-                default -> throw new IllegalArgumentException("not a catch-up message: " + type);
+            try {
+                switch (type) {
+                    case SYNC -> receiveSync(neighbour, session, Message.sync(data));
+                    case SYNC_BUCKETS -> receiveBuckets(neighbour, session, data);
+                    case SYNC_IDS -> receiveIds(neighbour, session, data);
+                    case SYNC_WANT -> receiveWant(neighbour, session, Message.ids(data, Message.MAX_CATCH_UP_IDS));
+                    default -> throw new IllegalArgumentException("not a catch-up message: " + type);
+                }
+            } catch (Message.Malformed e) {
+                neighbour.log(WARNING, "ignored a " + type + " from " + neighbour + ": " + e.getMessage());
             }
         }
     }
@@ -127,31 +126,17 @@ final class CatchUp {
         session.syncSent = true;
         session.syncSentNanos = System.nanoTime();
         session.offered.clear();
-        JsonObject data = new JsonObject();
-        data.addProperty("count", pool.count());
-        data.addProperty("digest", digestOf(pool.bucketDigests()));
-        send(neighbour, "SYNC", PeerNode.message("SYNC", data));
+        send(neighbour, Type.SYNC, Message.sync(pool.count(), pool.bucketDigests()));
     }
 
     /** B's pool differs: list our ids in every bucket whose digest differs from B's, a SYNC_IDS at a time. */
-    private void receiveBuckets(Neighbour neighbour, Session session, JsonElement data) {
+    private void receiveBuckets(Neighbour neighbour, Session session, JsonElement data) throws Message.Malformed {
         if (!session.syncSent) {
             neighbour.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": we sent no SYNC it could answer");
             return;
         }
-        JsonArray theirs = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
-        if (theirs == null || theirs.size() != TransactionPool.BUCKETS) {
-            neighbour.log(WARNING, "ignored a SYNC_BUCKETS from " + neighbour + ": expected {\"buckets\": [256 hex digests]}");
-            return;
-        }
+        List<Integer> differing = Message.differingBuckets(data, pool.bucketDigests());
         session.syncSent = false;
-        long[] ours = pool.bucketDigests();
-        List<Integer> differing = new ArrayList<>();
-        for (int bucket = 0; bucket < TransactionPool.BUCKETS; bucket++) {
-            if (!isString(theirs.get(bucket)) || !theirs.get(bucket).getAsString().equals(hex(ours[bucket]))) {
-                differing.add(bucket);
-            }
-        }
         neighbour.log(INFO, "catch-up with " + neighbour + ": " + differing.size() + " buckets differ; listing our ids in them");
         neighbour.sendLazily(new IdLists(neighbour, differing));
     }
@@ -173,19 +158,19 @@ final class CatchUp {
             if (next >= buckets.size()) {
                 return null;
             }
-            JsonArray listed = new JsonArray();
-            JsonArray ids = new JsonArray();
+            List<Integer> listed = new ArrayList<>();
+            List<TransactionDigest> ids = new ArrayList<>();
             while (next < buckets.size()) {
                 int bucket = buckets.get(next);
                 int left = pool.bucketSize(bucket) - listedOfIt;
-                if (!listed.isEmpty() && ids.size() + left > MAX_IDS_PER_MESSAGE) {
+                if (!listed.isEmpty() && ids.size() + left > Message.MAX_CATCH_UP_IDS) {
                     break;   // whole buckets in a message, unless one alone is too big
                 }
-                int[] positions = pool.positionsInBucket(bucket, listedOfIt, MAX_IDS_PER_MESSAGE - ids.size());
+                int[] positions = pool.positionsInBucket(bucket, listedOfIt, Message.MAX_CATCH_UP_IDS - ids.size());
                 listed.add(bucket);
                 synchronized (neighbour.catchUp) {
                     for (int position : positions) {
-                        ids.add(pool.digestAt(position).toString());
+                        ids.add(pool.digestAt(position));
                         neighbour.catchUp.offered.set(position);
                     }
                 }
@@ -196,10 +181,7 @@ final class CatchUp {
                 next++;
                 listedOfIt = 0;
             }
-            JsonObject data = new JsonObject();
-            data.add("buckets", listed);
-            data.add("ids", ids);
-            return lazily(neighbour, "SYNC_IDS", PeerNode.message("SYNC_IDS", data));
+            return lazily(neighbour, Type.SYNC_IDS, Message.syncIds(listed, ids));
         }
 
         @Override
@@ -208,11 +190,7 @@ final class CatchUp {
     }
 
     /** B lacks these: send each, once, if we offered it. */
-    private void receiveWant(Neighbour neighbour, Session session, JsonElement data) {
-        List<TransactionDigest> wanted = idList(neighbour, "SYNC_WANT", data, MAX_IDS_PER_MESSAGE);
-        if (wanted == null) {
-            return;
-        }
+    private void receiveWant(Neighbour neighbour, Session session, List<TransactionDigest> wanted) {
         int[] positions = new int[wanted.size()];
         int offered = 0;
         for (TransactionDigest id : wanted) {
@@ -233,12 +211,7 @@ final class CatchUp {
     // --- B's side: the one that answers -----------------------------------------------------
 
     /** A's summary: when it matches ours we are in sync and say nothing; else we show our buckets. */
-    private void receiveSync(Neighbour neighbour, Session session, JsonElement data) {
-        JsonObject summary = data.isJsonObject() ? data.getAsJsonObject() : null;
-        if (summary == null || !isWholeNumber(summary.get("count")) || !isString(summary.get("digest"))) {
-            neighbour.log(WARNING, "ignored a SYNC from " + neighbour + ": expected {\"count\": n, \"digest\": \"hex\"}");
-            return;
-        }
+    private void receiveSync(Neighbour neighbour, Session session, Message.Sync theirs) {
         long now = System.nanoTime();
         if (session.lastSyncNanos != 0 && (now - session.lastSyncNanos) / 1_000_000 < syncIntervalMs / 2) {
             neighbour.log(WARNING, "ignored a SYNC from " + neighbour + ": one per " + syncIntervalMs / 2 + " ms on a connection");
@@ -247,19 +220,13 @@ final class CatchUp {
         session.lastSyncNanos = now;
         long[] ours = pool.bucketDigests();
         int count = pool.count();
-        if (summary.get("count").getAsLong() == count && summary.get("digest").getAsString().equals(digestOf(ours))) {
+        if (theirs.matches(count, ours)) {
             neighbour.log(INFO, "catch-up with " + neighbour + ": in sync at " + count + " transactions");
             return;
         }
-        JsonArray buckets = new JsonArray();
-        for (long digest : ours) {
-            buckets.add(hex(digest));
-        }
-        JsonObject answer = new JsonObject();
-        answer.add("buckets", buckets);
         session.bucketsSent = true;
         session.bucketsAnswered.clear();
-        send(neighbour, "SYNC_BUCKETS", PeerNode.message("SYNC_BUCKETS", answer));
+        send(neighbour, Type.SYNC_BUCKETS, Message.syncBuckets(ours));
     }
 
     /**
@@ -268,44 +235,30 @@ final class CatchUp {
      * send is fixed now, as pool positions, up to what the source's budget allows; the ids A
      * listed are not kept.
      */
-    private void receiveIds(Neighbour neighbour, Session session, JsonElement data) {
+    private void receiveIds(Neighbour neighbour, Session session, JsonElement data) throws Message.Malformed {
         if (!session.bucketsSent) {
             neighbour.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": we sent no SYNC_BUCKETS it could answer");
             return;
         }
-        JsonArray buckets = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("buckets")) : null;
-        List<TransactionDigest> theirIds = idList(neighbour, "SYNC_IDS", data, MAX_IDS_PER_MESSAGE);
-        if (buckets == null || buckets.size() > TransactionPool.BUCKETS || theirIds == null) {
-            if (theirIds != null) {
-                neighbour.log(WARNING, "ignored a SYNC_IDS from " + neighbour + ": expected {\"buckets\": [at most 256 numbers], \"ids\": [...]}");
-            }
-            return;
-        }
-        Set<Integer> declared = new HashSet<>();
+        Message.SyncIds listed = Message.syncIds(data);
+        Set<Integer> declared = new HashSet<>(listed.buckets());
         Set<Integer> firstListed = new HashSet<>();
-        for (JsonElement bucket : buckets) {
-            if (isWholeNumber(bucket) && bucket.getAsInt() >= 0 && bucket.getAsInt() < TransactionPool.BUCKETS) {
-                declared.add(bucket.getAsInt());
-                if (session.bucketsAnswered.add(bucket.getAsInt())) {
-                    firstListed.add(bucket.getAsInt());
-                }
+        for (int bucket : listed.buckets()) {
+            if (session.bucketsAnswered.add(bucket)) {
+                firstListed.add(bucket);
             }
         }
         Set<TransactionDigest> theirs = new HashSet<>();
-        for (TransactionDigest id : theirIds) {
+        for (TransactionDigest id : listed.ids()) {
             if (declared.contains(id.bucket())) {
                 theirs.add(id);
             }
         }
         int[] toSend = oursNotIn(theirs, firstListed, (long) neighbour.source.catchUpBytes.available());
-        List<String> wanted = theirs.stream().filter(id -> !pool.contains(id)).map(TransactionDigest::toString).toList();
+        List<TransactionDigest> wanted = theirs.stream().filter(id -> !pool.contains(id)).toList();
         neighbour.sendLazily(new Transactions(neighbour, toSend));
         if (!wanted.isEmpty()) {
-            JsonObject want = new JsonObject();
-            JsonArray ids = new JsonArray();
-            wanted.forEach(ids::add);
-            want.add("ids", ids);
-            sendIfBudget(neighbour, "SYNC_WANT", PeerNode.message("SYNC_WANT", want));
+            sendIfBudget(neighbour, Type.SYNC_WANT, Message.ids(Type.SYNC_WANT, wanted));
         }
         neighbour.log(INFO, "catch-up with " + neighbour + ": sending " + toSend.length + " transactions it lacks, asked for the "
                 + wanted.size() + " we lack");
@@ -318,8 +271,8 @@ final class CatchUp {
         long bytes = 0;
         for (int bucket : buckets) {
             int size = pool.bucketSize(bucket);
-            for (int from = 0; from < size; from += MAX_IDS_PER_MESSAGE) {
-                for (int position : pool.positionsInBucket(bucket, from, MAX_IDS_PER_MESSAGE)) {
+            for (int from = 0; from < size; from += Message.MAX_CATCH_UP_IDS) {
+                for (int position : pool.positionsInBucket(bucket, from, Message.MAX_CATCH_UP_IDS)) {
                     if (theirs.contains(pool.digestAt(position))) {
                         continue;
                     }
@@ -363,7 +316,7 @@ final class CatchUp {
             while (next < positions.length) {
                 String transaction = reader.transactionAt(positions[next++]);
                 if (transaction != null) {   // null: it could not be read back (logged)
-                    return lazily(neighbour, "TRANSACTION", Message.transaction(transaction, true));
+                    return lazily(neighbour, Type.TRANSACTION, Message.transaction(transaction, true));
                 }
             }
             return null;
@@ -379,21 +332,21 @@ final class CatchUp {
      * Sends a SYNC or SYNC_BUCKETS now: a fixed size (60 bytes, 5 KiB), one per connection per
      * half sync interval, so they are not charged to the budget; what they lead to is.
      */
-    private void send(Neighbour neighbour, String type, String text) {
+    private void send(Neighbour neighbour, Type type, String text) {
         bytesSent.addAndGet(Text.utf8Length(text));
         neighbour.send(type, text);
-        events.publish("out", type, neighbour.addressOrPeer(), null);
+        events.publish("out", type.name(), neighbour.addressOrPeer(), null);
     }
 
     /** Sends an id list (a SYNC_WANT) now, if the source's budget holds it. */
-    private void sendIfBudget(Neighbour neighbour, String type, String text) {
+    private void sendIfBudget(Neighbour neighbour, Type type, String text) {
         if (charge(neighbour, type, text)) {
             neighbour.send(type, text);
         }
     }
 
     /** A message a producer is about to hand the outbox: charged and counted, or null when the budget is spent. */
-    private String lazily(Neighbour neighbour, String type, String text) {
+    private String lazily(Neighbour neighbour, Type type, String text) {
         if (!charge(neighbour, type, text)) {
             return null;
         }
@@ -405,7 +358,7 @@ final class CatchUp {
      * Takes the message's bytes from the source's catch-up budget and counts it as sent; false
      * (counted as a refusal, logged within the quota) when the budget is spent for now.
      */
-    private boolean charge(Neighbour neighbour, String type, String text) {
+    private boolean charge(Neighbour neighbour, Type type, String text) {
         int bytes = Text.utf8Length(text);
         if (!neighbour.source.catchUpBytes.tryTake(bytes)) {
             neighbour.refused(Refusal.CATCH_UP_PAST_BUDGET);
@@ -415,61 +368,12 @@ final class CatchUp {
         }
         neighbour.source.served(bytes);
         bytesSent.addAndGet(bytes);
-        events.publish("out", type, neighbour.addressOrPeer(), null);
+        events.publish("out", type.name(), neighbour.addressOrPeer(), null);
         return true;
     }
 
     /** Payload bytes of every catch-up message (and transaction) this node has sent: the cost of staying in sync. */
     long bytesSent() {
         return bytesSent.get();
-    }
-
-    // --- shapes -----------------------------------------------------------------------------
-
-    /** data.ids as a list of transaction digests, or null (logged) when it is not one or is longer than {@code max}. */
-    static List<TransactionDigest> idList(Neighbour from, String type, JsonElement data, int max) {
-        JsonArray ids = data.isJsonObject() ? arrayOrNull(data.getAsJsonObject().get("ids")) : null;
-        if (ids == null || ids.size() > max) {
-            from.log(WARNING, "ignored a " + type + " from " + from + ": expected {\"ids\": [at most "
-                    + max + " transaction digests]}");
-            return null;
-        }
-        List<TransactionDigest> list = new ArrayList<>(ids.size());
-        for (JsonElement id : ids) {
-            TransactionDigest digest = isString(id) ? TransactionDigest.parse(id.getAsString()) : null;
-            if (digest == null) {
-                from.log(WARNING, "ignored a " + type + " from " + from + ": " + Text.abbreviate(id.toString())
-                        + " is not a transaction digest (32 lower-case hex digits)");
-                return null;
-            }
-            list.add(digest);
-        }
-        return list;
-    }
-
-    private static JsonArray arrayOrNull(JsonElement element) {
-        return element != null && element.isJsonArray() ? element.getAsJsonArray() : null;
-    }
-
-    private static boolean isString(JsonElement element) {
-        return element != null && element.isJsonPrimitive() && element.getAsJsonPrimitive().isString();
-    }
-
-    private static boolean isWholeNumber(JsonElement element) {
-        return element != null && element.isJsonPrimitive() && element.getAsJsonPrimitive().isNumber()
-                && element.toString().matches("[0-9]{1,10}");
-    }
-
-    /** The whole pool's digest: the XOR of its bucket digests. */
-    private static String digestOf(long[] bucketDigests) {
-        long digest = 0;
-        for (long each : bucketDigests) {
-            digest ^= each;
-        }
-        return hex(digest);
-    }
-
-    private static String hex(long digest) {
-        return HexFormat.of().toHexDigits(digest);
     }
 }

@@ -9,21 +9,19 @@ import java.util.concurrent.CompletableFuture;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 
 import wirelab.Text;
+import wirelab.p2p.Message.Type;
+import wirelab.websocket.CloseCode;
 
 /**
- * What a node does with each message a neighbour sends, whichever side dialed: it is parsed
- * once, paced against the neighbour's rates ({@link Neighbour#paceMessage}), and handed to what
- * its type asks for: HANDSHAKE teaches addresses and makes a neighbour ({@link Membership});
- * TRANSACTION is checked, stored once and passed on ({@link BroadcastTree}); IHAVE, GRAFT and
- * PRUNE mend the tree; the SYNC messages go to {@link CatchUp}. A message this node cannot use
- * is logged within its source's quota and counted against it ({@link #invalid}); a type it does
- * not know is let pass, as the curriculum's nodes do.
+ * What a node does with each message a neighbour sends, whichever side dialed: the inbox reads
+ * it once ({@link Message#parse}), paces it against the neighbour's rates
+ * ({@link Neighbour#paceMessage}), and hands it to the file that {@link Message}'s table names
+ * for its type; a TRANSACTION it checks and stores itself ({@link #receiveTransaction}). A
+ * message this node cannot use is logged within its source's quota and counted against it
+ * ({@link #invalid}); a type it does not know is let pass, as the curriculum's nodes do.
  */
 final class Inbox {
 
@@ -34,11 +32,10 @@ final class Inbox {
     private final SeenMessages seenMessages;
     private final NodeEvents events;
     private final MessageCounts counts;
-    private final PeerAddresses addresses;
     private final Membership membership;
 
     Inbox(NodeConfig config, TransactionPool pool, CatchUp catchUp, BroadcastTree broadcast, SeenMessages seenMessages,
-          NodeEvents events, MessageCounts counts, PeerAddresses addresses, Membership membership) {
+          NodeEvents events, MessageCounts counts, Membership membership) {
         this.config = config;
         this.pool = pool;
         this.catchUp = catchUp;
@@ -46,7 +43,6 @@ final class Inbox {
         this.seenMessages = seenMessages;
         this.events = events;
         this.counts = counts;
-        this.addresses = addresses;
         this.membership = membership;
     }
 
@@ -57,72 +53,49 @@ final class Inbox {
             SeenMessages.Seen seen = seenMessages.get(text);
             if (seen != null) {   // a copy of a TRANSACTION handled lately, known without parsing
                 from.paceTransaction();
-                counts.received("TRANSACTION");
-                events.publish("in", "TRANSACTION", from.addressOrPeer(), seen.name());
+                counts.received(Type.TRANSACTION.name());
+                events.publish("in", Type.TRANSACTION.name(), from.addressOrPeer(), seen.name());
                 alreadyHave(seen.digest(), from, seen.repair());
                 return;
             }
-            JsonObject message = parse(text, from);
-            if (message == null) {
+            Message.Received message;
+            try {
+                message = Message.parse(text);
+            } catch (Message.Malformed e) {
+                invalid(from, "ignored a message from " + from + ": " + e.getMessage());
                 return;
             }
-            JsonElement type = message.get("type");
-            JsonElement data = message.has("data") ? message.get("data") : JsonNull.INSTANCE;
-            String typeName = type != null && type.isJsonPrimitive() ? type.getAsString() : String.valueOf(type);
-            counts.received(typeName);
-            if (!typeName.equals("TRANSACTION")) {   // a TRANSACTION is told once its digest is known
-                events.publish("in", Text.abbreviate(typeName), from.addressOrPeer(), null);
+            counts.received(message.typeName());
+            if (message.type() != Type.TRANSACTION) {   // a TRANSACTION is told once its digest is known
+                events.publish("in", Text.abbreviate(message.typeName()), from.addressOrPeer(), null);
             }
-            dispatch(typeName, data, message, text, from);
+            dispatch(message, text, from);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();   // the node is stopping
         }
     }
 
-    private JsonObject parse(String text, Neighbour from) {
-        try {
-            JsonElement parsed = JsonParser.parseString(text);
-            if (parsed.isJsonObject()) {
-                return parsed.getAsJsonObject();
-            }
-        } catch (JsonParseException e) {
-            // said below
-        }
-        invalid(from, "ignored a message from " + from + ": expected a JSON object, got " + Text.abbreviate(text));
-        return null;
-    }
-
-    private void dispatch(String type, JsonElement data, JsonObject message, String text, Neighbour from)
-            throws InterruptedException {
-        switch (type) {
-            case "HANDSHAKE" -> {
-                if (!data.isJsonArray()) {
-                    invalid(from, "ignored a HANDSHAKE from " + from + ": data must be an array of addresses, got "
-                            + Text.abbreviate(data.toString()));
-                    return;
-                }
-                receiveHandshake(data.getAsJsonArray(), from);
-            }
-            case "TRANSACTION" -> {
-                if (!data.isJsonObject()) {
-                    invalid(from, "ignored a TRANSACTION from " + from + ": data must be an object, got "
-                            + Text.abbreviate(String.valueOf(data)));
-                    return;
-                }
-                JsonElement repair = message.get("repair");
-                receiveTransaction(data.getAsJsonObject(), repair != null && repair.isJsonPrimitive()
-                        && repair.getAsJsonPrimitive().isBoolean() && repair.getAsBoolean(), text, from);
-            }
-            case "SYNC", "SYNC_BUCKETS", "SYNC_IDS", "SYNC_WANT" -> {
-                if (from.showedItSpeaksWirelab()) {
-                    broadcast.ensureEager(membership.neighbours());   // a node we dialed turns out to be ours: join the tree now
-                }
-                catchUp.receive(from, type, data);
-            }
-            case "IHAVE", "GRAFT", "PRUNE" -> receiveTreeMessage(type, data, from);
-            // A newer node may speak types we do not know; like the curriculum's nodes, we let them pass.
-            default -> from.log(INFO, "ignored a message from " + from + ": unknown type " + Text.abbreviate(type)
+    private void dispatch(Message.Received message, String text, Neighbour from) throws InterruptedException {
+        Type type = message.type();
+        if (type == null) {   // a newer node may speak types we do not know; like the curriculum's nodes, we let them pass
+            from.log(INFO, "ignored a message from " + from + ": unknown type " + Text.abbreviate(message.typeName())
                     + " (this node speaks HANDSHAKE, TRANSACTION, IHAVE, GRAFT, PRUNE and the SYNC messages of catch-up)");
+            return;
+        }
+        try {
+            switch (type) {
+                case HANDSHAKE -> receiveHandshake(Message.addresses(message.data()), from);
+                case TRANSACTION -> receiveTransaction(Message.transaction(message.data()), message.repair(), text, from);
+                case IHAVE, GRAFT, PRUNE -> receiveTreeMessage(type, message.data(), from);
+                case SYNC, SYNC_BUCKETS, SYNC_IDS, SYNC_WANT -> {
+                    if (from.showedItSpeaksWirelab()) {
+                        broadcast.ensureEager(membership.neighbours());   // a node we dialed turns out to be ours: join the tree now
+                    }
+                    catchUp.receive(from, type, message.data());
+                }
+            }
+        } catch (Message.Malformed e) {   // a HANDSHAKE's or a TRANSACTION's data of the wrong shape
+            invalid(from, "ignored a " + type + " from " + from + ": " + e.getMessage());
         }
     }
 
@@ -138,17 +111,17 @@ final class Inbox {
         if (!from.source.invalid.tryTake(1)) {
             from.refused(Refusal.HUNG_UP_INVALID);
             from.log(WARNING, "hung up on " + from + ": more than " + Strangers.INVALID_BURST + " invalid messages");
-            from.close(PeerNode.POLICY_VIOLATION, "too many invalid messages");
+            from.close(CloseCode.POLICY_VIOLATION, "too many invalid messages");
             if (from.address() != null) {
-                membership.backOff(from.address());
+                membership.outgoing().backOff(from.address());
             }
         }
     }
 
     /**
-     * A HANDSHAKE teaches addresses: each one usable (canonical, allowed, not ours) and new goes
-     * to {@link Membership}, within the source's rate of new addresses. The first HANDSHAKE on a
-     * connection a peer opened is also its request to be a neighbour, which Membership decides.
+     * A HANDSHAKE's addresses, the first MAX_ADDRESSES_PER_HANDSHAKE of them, each a string or
+     * counted against the source as invalid; {@link Membership} learns what they teach, and
+     * decides whether a peer that dialed us becomes a neighbour.
      */
     private void receiveHandshake(JsonArray data, Neighbour from) {
         from.log(INFO, "HANDSHAKE from " + from + ": " + Text.abbreviate(data.toString()));
@@ -156,77 +129,43 @@ final class Inbox {
         if (data.size() > limit) {
             from.log(WARNING, "HANDSHAKE from " + from + " lists " + data.size() + " addresses; taking the first " + limit);
         }
-        List<String> usable = new ArrayList<>();
+        List<String> listed = new ArrayList<>();
         for (int i = 0; i < Math.min(limit, data.size()); i++) {
             JsonElement address = data.get(i);
-            if (!address.isJsonPrimitive() || !address.getAsJsonPrimitive().isString()) {
+            if (address.isJsonPrimitive() && address.getAsJsonPrimitive().isString()) {
+                listed.add(address.getAsString());
+            } else {
                 invalid(from, "ignored " + Text.abbreviate(address.toString()) + " in a HANDSHAKE from " + from
                         + ": expected a \"ws://host:port\" string");
-                usable.add(null);   // keeps the last entry last: a curriculum node names itself there
-                continue;
+                listed.add(null);   // keeps the last entry last: a curriculum node names itself there
             }
-            usable.add(usableAddress(address.getAsString(), from));
         }
-        String itself = usable.isEmpty() ? null : usable.get(usable.size() - 1);
-        if (membership.handshake(from, itself)) {
+        if (membership.receiveHandshake(from, listed)) {
             catchUp.start(from);
             broadcast.ensureEager(membership.neighbours());
-        } else if (!from.isNeighbour()) {
-            return;   // refused: nothing learned from a peer we do not take
         }
-        List<String> learned = new ArrayList<>();
-        int overRate = 0;
-        for (String address : usable) {
-            if (address == null || membership.isKnown(address)) {
-                continue;
-            }
-            if (!from.source.addresses.tryTake(1)) {   // a stranger's addresses are dials we would make for it
-                overRate++;
-                continue;
-            }
-            learned.add(address);
-        }
-        if (overRate > 0) {
-            from.refused(Refusal.ADDRESSES_PAST_RATE);
-            from.log(INFO, "HANDSHAKE from " + from + ": left " + overRate + " new addresses unlearned: more than "
-                    + Strangers.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Strangers.ADDRESSES_PER_SECOND) + " s");
-        }
-        membership.learned(learned);
     }
 
     /**
-     * The address in canonical form when this node may dial it; null (logged where it is wrong,
-     * within the source's quota) when not. A stranger's address may never be on a bad port.
+     * IHAVE, GRAFT and PRUNE are for neighbours: a client that never said HANDSHAKE has no link
+     * to prune or graft. Their data of the wrong shape is logged and passed by.
      */
-    private String usableAddress(String rawAddress, Neighbour from) {
-        String address = PeerAddresses.normalize(rawAddress);
-        if (address != null && addresses.isOwn(address)) {
-            return null;
-        }
-        PeerAddresses.DialProblem problem = address == null
-                ? new PeerAddresses.DialProblem(Refusal.ADDRESS_NOT_ALLOWED, "expected ws://host:port")
-                : addresses.dialProblem(address, true);
-        if (problem == null) {
-            return address;
-        }
-        from.refused(problem.refusal());
-        from.log(WARNING, "will not dial " + Text.abbreviate(rawAddress) + " from HANDSHAKE from " + from + ": " + problem.why());
-        return null;
-    }
-
-    /** IHAVE, GRAFT and PRUNE are for neighbours: a client that never said HANDSHAKE has no link to prune or graft. */
-    private void receiveTreeMessage(String type, JsonElement data, Neighbour from) {
-        if (!from.isNeighbour()) {
+    private void receiveTreeMessage(Type type, JsonElement data, Neighbour from) {
+        if (!from.isAdmitted()) {
             invalid(from, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
             return;
         }
         if (from.showedItSpeaksWirelab()) {
             broadcast.ensureEager(membership.neighbours());
         }
-        switch (type) {
-            case "IHAVE" -> broadcast.receiveIHave(from, data);
-            case "GRAFT" -> broadcast.receiveGraft(from, data);
-            default -> broadcast.receivePrune(from, membership.neighbours());
+        try {
+            switch (type) {
+                case IHAVE -> broadcast.receiveIHave(from, Message.ids(data, Message.MAX_TREE_IDS));
+                case GRAFT -> broadcast.receiveGraft(from, Message.ids(data, Message.MAX_TREE_IDS));
+                default -> broadcast.receivePrune(from, membership.neighbours());
+            }
+        } catch (Message.Malformed e) {
+            from.log(WARNING, "ignored a " + type + " from " + from + ": " + e.getMessage());
         }
     }
 
@@ -307,7 +246,7 @@ final class Inbox {
         from.log(WARNING, line);
         if (refusal != Refusal.UNSIGNED && !from.source.invalid.tryTake(1)) {
             from.refused(Refusal.HUNG_UP_INVALID);
-            from.close(PeerNode.POLICY_VIOLATION, "too many invalid messages");
+            from.close(CloseCode.POLICY_VIOLATION, "too many invalid messages");
         }
     }
 

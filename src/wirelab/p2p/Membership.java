@@ -3,136 +3,72 @@ package wirelab.p2p;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import wirelab.Text;
+import wirelab.websocket.CloseCode;
 import wirelab.websocket.IncomingConnection;
 
 /**
- * Who this node is connected to, and whom it dials next: its neighbours, in both directions.
+ * Who this node's neighbours are, in both directions, and what a HANDSHAKE changes.
  *
  * <ul>
- * <li>As in the curriculum, {@code connectedAddresses} holds the servers this node has an open
- *     outgoing connection to, and {@code attemptingToConnectToAddress} the ones it is dialing,
- *     so it never dials one twice. Every attempt starts through the {@link Dialer}, one at a
- *     time, at most one each {@code DIAL_INTERVAL_MS}.
- * <li>It dials at most {@code MAX_PEERS}. The addresses it learns from HANDSHAKEs go into its
- *     {@link AddressBook}; whenever a slot is free (at start, after a HANDSHAKE, when a
- *     neighbour is lost, and every second) it dials addresses picked from the book at random.
- *     A network of up to MAX_PEERS + 1 nodes is still the curriculum's full mesh.
- * <li>Known peers ({@code known-peers.json}) are the way into the network, so each keeps a slot
- *     of its own that learned addresses never take, and one that cannot be reached, refuses us
- *     or drops is tried again after 1 s, then 2, 4, up to 10 s, for as long as the node runs.
+ * <li>The connections it dials are {@link OutgoingPeers}': the curriculum's
+ *     {@code connectedAddresses} and {@code attemptingToConnectToAddress}, the address book, the
+ *     dials that fill free slots, and dial-backs.
  * <li>A connection a peer opens is a client until it says HANDSHAKE, which asks to make it a
- *     neighbour ({@link #handshake}). Incoming neighbours are capped at
+ *     neighbour ({@link #receiveHandshake}). Incoming neighbours are capped at
  *     {@code MAX_INCOMING_PEERS}; when they are full, a stranger makes room by {@link Eviction}
  *     or is closed with 1013 "try again later", and its node dials someone else. A known peer
  *     that dials us from its own host is not refused (see {@link #admit}).
- * <li>A curriculum node that dials us hears nothing on that connection (it only listens on
- *     connections dialed to it), so we dial it back, in a free slot or beyond MAX_PEERS; but at
- *     most {@code MAX_DIAL_BACKS} at once, each paid from its source's address budget, and each
- *     closed when the connection it answers ends.
+ * <li>Every HANDSHAKE teaches addresses: each one this node may dial (canonical, allowed, not its
+ *     own) and new goes to the address book, within the source's rate of new addresses.
+ * <li>Gossip goes to one connection per pair of nodes ({@link #neighbours}), and each pair's
+ *     {@link Link} of the broadcast tree is kept here, shared by the pair's two connections.
  * </ul>
  */
 final class Membership {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    /** RFC 6455 close code 1013 (IANA registry): the server is overloaded, try again later or elsewhere. */
-    static final int TRY_AGAIN_LATER = 1013;
 
     private final NodeConfig config;
     private final String myAddress;
-    private final PeerNode node;
-    private final HttpClient httpClient;
     private final MessageCounts counts;
     private final PeerAddresses addresses;
     private final Strangers strangers;
-    private final AddressBook book = new AddressBook();
-    private final Dialer dialer;
-
-    // The curriculum's two collections, guarded by peersLock so that "not connected and not
-    // attempting" and "now attempting" happen as one step; dialBacks under it too.
-    private final Map<String, OutgoingConnection> connectedAddresses = new LinkedHashMap<>();
-    private final Set<String> attemptingToConnectToAddress = new HashSet<>();
-    private final Map<String, Neighbour> dialBacks = new LinkedHashMap<>();   // address dialed back -> the connection it answers
-    private final ReentrantLock peersLock = new ReentrantLock();
+    private final OutgoingPeers outgoing;
     private final Map<IncomingConnection, Neighbour> incoming = new ConcurrentHashMap<>();
     /** A node of ours and we may hold two connections, one each way: they share one link of the tree (see neighbours()). */
-    private final Map<String, BroadcastTree.Link> links = new ConcurrentHashMap<>();
-
-    private final Set<String> knownPeerAddresses = new LinkedHashSet<>();
-    private final Map<String, Long> retryDelayMs = new ConcurrentHashMap<>();
+    private final Map<String, Link> links = new ConcurrentHashMap<>();
     private final long evictionKey = new SecureRandom().nextLong();   // ranks address groups for Eviction, unknown to strangers
-    private volatile boolean running = true;
 
     /** {@code knownPeers} are normalized addresses, none of them this node's own. */
     Membership(NodeConfig config, String myAddress, List<String> knownPeers, PeerNode node, HttpClient httpClient,
                MessageCounts counts, PeerAddresses addresses, Strangers strangers) {
         this.config = config;
         this.myAddress = myAddress;
-        this.node = node;
-        this.httpClient = httpClient;
         this.counts = counts;
         this.addresses = addresses;
         this.strangers = strangers;
-        this.dialer = new Dialer(config.limits().dialIntervalMs(), this::open);
-        knownPeers.stream().limit(config.maxPeers()).forEach(knownPeerAddresses::add);
+        this.outgoing = new OutgoingPeers(config, myAddress, knownPeers, node, httpClient, counts, strangers,
+                this::linkOf, this::forgetLinkUnlessOpen);
     }
 
-    /** Dials every known peer; called once, when the node is whole. */
-    void start() {
-        for (String address : knownPeerAddresses) {
-            if (startAttempt(address)) {
-                dialer.dial(address, "known-peers.json");
-            }
-        }
-    }
-
-    /** No more dialing, and every outgoing connection closed with a close frame, or dropped as a killed process would. */
-    void stop(boolean politely) {
-        running = false;
-        dialer.stop();
-        for (OutgoingConnection connection : outgoingConnections()) {
-            if (politely) {
-                connection.close(WebSocket.NORMAL_CLOSURE, "node stopping");
-            } else {
-                connection.abort("node aborted");
-            }
-        }
+    /** The connections this node dials: connectedAddresses, attemptingToConnectToAddress, the address book. */
+    OutgoingPeers outgoing() {
+        return outgoing;
     }
 
     // --- what the node asks -------------------------------------------------------------------
-
-    List<String> connectedAddresses() {
-        return underPeersLock(() -> List.copyOf(connectedAddresses.keySet()));
-    }
-
-    List<String> attemptingToConnectToAddress() {
-        return underPeersLock(() -> List.copyOf(attemptingToConnectToAddress));
-    }
-
-    /** The HANDSHAKE's data: the addresses we are connected to, plus our own. */
-    List<String> handshakeData() {
-        List<String> data = new ArrayList<>(connectedAddresses());
-        data.add(myAddress);
-        return data;
-    }
 
     /**
      * What a node of ours is told when it dials us, when it asks again, or when we refuse it:
@@ -143,7 +79,7 @@ final class Membership {
      * nodes get the curriculum's {@link #handshakeData}.
      */
     List<String> peerExchangeData() {
-        List<String> data = new ArrayList<>(connectedAddresses());
+        List<String> data = new ArrayList<>(outgoing.connectedAddresses());
         incomingNeighbours().map(Neighbour::address)
                 .filter(address -> address != null && !data.contains(address)).limit(config.maxAddressesPerHandshake())
                 .forEach(data::add);
@@ -157,18 +93,18 @@ final class Membership {
      * hold two connections (the curriculum's full mesh wants both in connectedAddresses), and
      * gossip on both would send every IHAVE twice and close a cycle in the tree. So gossip takes
      * the one dialed by the node whose address sorts first; both ends pick the same one, and the
-     * other stays open, quiet, until the first one closes. The two share one {@link BroadcastTree.Link},
+     * other stays open, quiet, until the first one closes. The two share one {@link Link},
      * so the link's state is the same whichever carries it. A claimed address pairs only when
      * the connection comes from that address's host.
      */
     List<Neighbour> neighbours() {
-        List<OutgoingConnection> outgoing = outgoingConnections();
+        List<OutgoingConnection> dialedConnections = outgoing.connections();
         Set<String> dialed = new HashSet<>();
-        outgoing.forEach(connection -> dialed.add(connection.address));
+        dialedConnections.forEach(connection -> dialed.add(connection.address));
         Set<String> pairs = new HashSet<>();   // addresses we dialed that also dialed us
         List<Neighbour> incomingOnes = new ArrayList<>();
         incoming.forEach((connection, neighbour) -> {
-            if (neighbour.isNeighbour()) {
+            if (neighbour.isAdmitted()) {
                 incomingOnes.add(neighbour);
                 String address = neighbour.address();
                 if (address != null && dialed.contains(address) && neighbour.link == links.get(address)) {   // paired in opened()
@@ -177,7 +113,7 @@ final class Membership {
             }
         });
         List<Neighbour> neighbours = new ArrayList<>();
-        for (OutgoingConnection connection : outgoing) {
+        for (OutgoingConnection connection : dialedConnections) {
             if (!pairs.contains(connection.address) || myAddress.compareTo(connection.address) < 0) {
                 neighbours.add(connection.neighbour());   // ours, unless the peer sorts first: then its connection carries the gossip
             }
@@ -192,16 +128,12 @@ final class Membership {
 
     /** True when the neighbour is a known peer (known-peers.json): the way into the network, which the tree grafts first. */
     boolean isKnownPeer(Neighbour neighbour) {
-        return neighbour.address() != null && knownPeerAddresses.contains(neighbour.address());
+        return outgoing.isKnownPeer(neighbour.address());
     }
 
-    /** The connections peers opened to us that said HANDSHAKE (the others are clients). */
+    /** The connections peers opened to us that its HANDSHAKE admitted (the others are clients). */
     private Stream<Neighbour> incomingNeighbours() {
-        return incoming.values().stream().filter(Neighbour::isNeighbour);
-    }
-
-    List<OutgoingConnection> outgoingConnections() {
-        return underPeersLock(() -> List.copyOf(connectedAddresses.values()));
+        return incoming.values().stream().filter(Neighbour::isAdmitted);
     }
 
     /** The neighbour of a connection a peer opened, or null when it is not (or no longer) open. */
@@ -214,17 +146,13 @@ final class Membership {
         return incomingNeighbours().map(n -> n.address() != null ? n.address() : n.peer).sorted().toList();
     }
 
-    int addressBookSize() {
-        return book.size();
-    }
-
     /**
      * Drops every connection whose writes have been blocked past SEND_TIMEOUT_MS: its peer
      * stopped reading, and its TCP window stays shut. Called on the node's heartbeat.
      */
     void dropStalled() {
         int timeoutMs = config.limits().sendTimeoutMs();
-        for (OutgoingConnection connection : outgoingConnections()) {
+        for (OutgoingConnection connection : outgoing.connections()) {
             if (connection.neighbour().stalledMs() > timeoutMs) {
                 connection.neighbour().refused(Refusal.SEND_STALLED);
                 connection.abort("a write blocked for more than " + timeoutMs + " ms (SEND_TIMEOUT_MS)");   // stops its outbox
@@ -239,147 +167,6 @@ final class Membership {
                 connection.abort();
             }
         });
-    }
-
-    // --- learning addresses, and dialing them -------------------------------------------------
-
-    /** True when the address is already in the book, connected, being dialed, or a known peer: learning it costs nothing. */
-    boolean isKnown(String address) {
-        return book.contains(address) || knownPeerAddresses.contains(address)
-                || underPeersLock(() -> connectedAddresses.containsKey(address) || attemptingToConnectToAddress.contains(address));
-    }
-
-    /** A peer that misbehaved: its address is not dialed for a while. */
-    void backOff(String address) {
-        book.backOff(address);
-    }
-
-    /** Addresses from a HANDSHAKE (normalized, allowed, not our own) go into the book; then free slots are filled. */
-    void learned(List<String> addresses) {
-        addresses.forEach(book::add);
-        fill();   // a dry book is seen to on the heartbeat
-    }
-
-    /**
-     * Dials addresses from the book, picked at random, until MAX_PEERS are connected or being
-     * dialed (a dial-back takes a slot too, when one is free). Returns true when the book ran
-     * dry: slots are free and nothing in it can fill them.
-     */
-    boolean fill() {
-        if (!running) {
-            return false;
-        }
-        int free;
-        List<String> toDial = List.of();
-        peersLock.lock();
-        try {
-            int learnedOpen = 0;
-            for (String address : connectedAddresses.keySet()) {
-                learnedOpen += knownPeerAddresses.contains(address) ? 0 : 1;
-            }
-            for (String address : attemptingToConnectToAddress) {
-                learnedOpen += knownPeerAddresses.contains(address) ? 0 : 1;
-            }
-            free = config.maxPeers() - knownPeerAddresses.size() - learnedOpen;   // each known peer keeps its slot
-            if (free > 0) {
-                toDial = book.pick(free, address -> !knownPeerAddresses.contains(address)
-                        && !connectedAddresses.containsKey(address) && !attemptingToConnectToAddress.contains(address));
-                attemptingToConnectToAddress.addAll(toDial);
-            }
-        } finally {
-            peersLock.unlock();
-        }
-        toDial.forEach(address -> dialer.dial(address, "the address book"));
-        return toDial.size() < free;
-    }
-
-    /** True, and the address now in attemptingToConnectToAddress, when it is neither connected nor being dialed. */
-    private boolean startAttempt(String address) {
-        return underPeersLock(() -> !connectedAddresses.containsKey(address) && attemptingToConnectToAddress.add(address));
-    }
-
-    /**
-     * Opens an outgoing connection, on the dialer's thread. Its opening handshake carries our
-     * address in a {@code Wirelab-Gossip} header, which tells a node of ours that we speak its
-     * gossip; a curriculum node ignores the header.
-     */
-    private void open(String address, String learnedFrom) {
-        if (!running) {
-            return;
-        }
-        log.log(INFO, "connecting to " + address + " (from " + learnedFrom + ")");
-        try {
-            httpClient.newWebSocketBuilder()
-                    .connectTimeout(Duration.ofSeconds(3))   // covers the opening handshake too: a hung peer fails here
-                    .header(Neighbour.GOSSIP_HEADER, myAddress)
-                    .buildAsync(URI.create(address), new OutgoingConnection(address, node, counts,
-                            strangers.of(address, null), config.limits(), linkOf(address)))
-                    .whenComplete((webSocket, error) -> {
-                        if (error != null) {
-                            couldNotConnect(address, OutgoingConnection.rootMessage(error));
-                        }
-                    });
-        } catch (IllegalArgumentException | IllegalStateException e) {   // an address the client will not dial, or it stopped
-            couldNotConnect(address, e.toString());
-        }
-    }
-
-    private void couldNotConnect(String address, String why) {
-        underPeersLock(() -> {
-            dialBacks.remove(address);
-            return attemptingToConnectToAddress.remove(address);
-        });
-        forgetLinkUnlessOpen(address);
-        book.remove(address);
-        log.log(INFO, "could not connect to " + address + ": " + why);
-        retryIfKnownPeer(address);
-    }
-
-    private void retryIfKnownPeer(String address) {
-        if (!running || !knownPeerAddresses.contains(address)) {
-            return;
-        }
-        long delayMs = retryDelayMs.merge(address, 1_000L, (previous, first) -> Math.min(10_000L, previous * 2));
-        log.log(INFO, "will try known peer " + address + " again in " + delayMs / 1000 + " s");
-        Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(delayMs);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (running && startAttempt(address)) {
-                dialer.dial(address, "known-peers.json, again");
-            }
-        });
-    }
-
-    /** The outgoing connection opened: it joins connectedAddresses. Returns the HANDSHAKE's data for it. */
-    List<String> connected(OutgoingConnection connection) {
-        underPeersLock(() -> {
-            connectedAddresses.put(connection.address, connection);
-            return attemptingToConnectToAddress.remove(connection.address);
-        });
-        retryDelayMs.remove(connection.address);
-        return handshakeData();
-    }
-
-    /** The outgoing connection closed or failed: it leaves connectedAddresses, and its slot is filled again. */
-    boolean disconnected(OutgoingConnection connection) {
-        boolean removed = underPeersLock(() -> {
-            if (!connectedAddresses.remove(connection.address, connection)) {
-                return false;
-            }
-            dialBacks.remove(connection.address);
-            return true;
-        });
-        if (!removed) {
-            return false;
-        }
-        forgetLinkUnlessOpen(connection.address);
-        book.lost(connection.address);   // whether it refused us (1013), left, or broke the rules: not at once again
-        retryIfKnownPeer(connection.address);
-        fill();   // a dry book is seen to on the heartbeat
-        return true;
     }
 
     // --- incoming connections -----------------------------------------------------------------
@@ -403,7 +190,7 @@ final class Membership {
         });
         String paired = claimed != null && PeerAddresses.mayComeFrom(connection.remoteHost(), claimed) ? claimed : null;
         Neighbour neighbour = new Neighbour("incoming " + connection, Neighbour.Direction.INCOMING, claimed,
-                paired != null ? linkOf(paired) : new BroadcastTree.Link(), source, config.limits(), outbox,
+                paired != null ? linkOf(paired) : new Link(), source, config.limits(), outbox,
                 (code, reason) -> outbox.thenClose(() -> connection.close(code, reason)), connection::ping, counts);
         if (!header.isEmpty()) {
             neighbour.showedItSpeaksWirelab();
@@ -418,17 +205,73 @@ final class Membership {
     }
 
     /**
-     * A HANDSHAKE came from {@code from}; {@code itself} is the last address it named, usable,
-     * or null. The first one on a connection a peer opened asks to make it a neighbour: a node
-     * of ours is answered with our own HANDSHAKE (peer exchange, so it learns where else to go
-     * even when refused); a curriculum node is dialed back. Returns true when a node of ours
-     * has just become a neighbour: catch-up should start.
+     * A HANDSHAKE from {@code from}, its addresses as listed ({@code null} where an entry was not
+     * a string); the last is the sender's own. What it teaches goes to the address book, and
+     * the first one on a connection a peer opened asks to make it a neighbour ({@link #admitByHandshake}).
+     * Returns true when a node of ours has just become a neighbour: catch-up and the tree start on it.
      */
-    boolean handshake(Neighbour from, String itself) {
+    boolean receiveHandshake(Neighbour from, List<String> listed) {
+        List<String> usable = new ArrayList<>();
+        for (String raw : listed) {
+            usable.add(raw == null ? null : usableAddress(raw, from));   // keeps the last entry last
+        }
+        boolean joined = admitByHandshake(from, usable.isEmpty() ? null : usable.get(usable.size() - 1));
+        if (!joined && !from.isAdmitted()) {
+            return false;   // refused: nothing learned from a peer we do not take
+        }
+        List<String> learned = new ArrayList<>();
+        int overRate = 0;
+        for (String address : usable) {
+            if (address == null || outgoing.isKnown(address)) {
+                continue;
+            }
+            if (!from.source.addresses.tryTake(1)) {   // a stranger's addresses are dials we would make for it
+                overRate++;
+                continue;
+            }
+            learned.add(address);
+        }
+        if (overRate > 0) {
+            from.refused(Refusal.ADDRESSES_PAST_RATE);
+            from.log(INFO, "HANDSHAKE from " + from + ": left " + overRate + " new addresses unlearned: more than "
+                    + Strangers.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Strangers.ADDRESSES_PER_SECOND) + " s");
+        }
+        outgoing.learned(learned);
+        return joined;
+    }
+
+    /**
+     * The address in canonical form when this node may dial it; null (logged where it is wrong,
+     * within the source's quota) when not. A stranger's address may never be on a bad port.
+     */
+    private String usableAddress(String rawAddress, Neighbour from) {
+        String address = PeerAddresses.normalize(rawAddress);
+        if (address != null && addresses.isOwn(address)) {
+            return null;
+        }
+        PeerAddresses.DialProblem problem = address == null
+                ? new PeerAddresses.DialProblem(Refusal.ADDRESS_NOT_ALLOWED, "expected ws://host:port")
+                : addresses.dialProblem(address, true);
+        if (problem == null) {
+            return address;
+        }
+        from.refused(problem.refusal());
+        from.log(WARNING, "will not dial " + Text.abbreviate(rawAddress) + " from HANDSHAKE from " + from + ": " + problem.why());
+        return null;
+    }
+
+    /**
+     * The first HANDSHAKE on a connection a peer opened asks to make it a neighbour; {@code itself}
+     * is the address it gave for itself, usable, or null. A node of ours is answered with our
+     * own HANDSHAKE (peer exchange, so it learns where else to go even when refused); a
+     * curriculum node is dialed back. A later HANDSHAKE from a node of ours asks for addresses
+     * again. Returns true when a node of ours has just become a neighbour.
+     */
+    private boolean admitByHandshake(Neighbour from, String itself) {
         if (from.direction != Neighbour.Direction.INCOMING) {
             return false;
         }
-        if (from.isNeighbour()) {
+        if (from.isAdmitted()) {
             if (from.speaksWirelab() && from.mayAnswerHandshake()) {
                 from.sendHandshake(peerExchangeData());   // a node of ours whose address book ran dry asks again
             }
@@ -441,7 +284,7 @@ final class Membership {
             if (from.speaksWirelab()) {
                 from.sendHandshake(peerExchangeData());
             }
-            from.close(TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers() + " incoming neighbours, its limit; try another");
+            from.close(CloseCode.TRY_AGAIN_LATER, "this node has " + config.maxIncomingPeers() + " incoming neighbours, its limit; try another");
             return false;
         }
         if (from.speaksWirelab()) {
@@ -450,7 +293,7 @@ final class Membership {
             return true;
         }
         if (itself != null) {
-            dialBack(itself, from);
+            outgoing.dialBack(itself, from);
         }
         return false;
     }
@@ -468,9 +311,9 @@ final class Membership {
                     && !evictOneFor(neighbour)) {
                 return false;
             }
-            neighbour.handshook();
+            neighbour.admitted();
             if (neighbour.address() != null) {
-                book.seenAlive(neighbour.address());
+                outgoing.seenAlive(neighbour.address());
             }
             return true;
         }
@@ -480,7 +323,7 @@ final class Membership {
     private boolean evictOneFor(Neighbour newcomer) {
         List<Eviction.Candidate> candidates = new ArrayList<>();
         incoming.forEach((connection, neighbour) -> {
-            if (neighbour.isNeighbour() && !knownPeerAddresses.contains(neighbour.address())) {
+            if (neighbour.isAdmitted() && !outgoing.isKnownPeer(neighbour.address())) {
                 candidates.add(new Eviction.Candidate(neighbour, PeerAddresses.addressGroup(connection.remoteHost(),
                         neighbour.address()), neighbour.openedNanos, neighbour.lastNewTransactionNanos()));
             }
@@ -489,10 +332,10 @@ final class Membership {
         if (evicted == null) {
             return false;
         }
-        evicted.unhandshook();
+        evicted.evicted();
         evicted.refused(Refusal.EVICTED);
         evicted.log(INFO, "evicted " + evicted + " to make room for " + newcomer + " (MAX_INCOMING_PEERS)");
-        evicted.close(TRY_AGAIN_LATER, "evicted to make room for a newcomer; try another");
+        evicted.close(CloseCode.TRY_AGAIN_LATER, "evicted to make room for a newcomer; try another");
         return true;
     }
 
@@ -503,40 +346,12 @@ final class Membership {
      */
     private boolean isKnownPeerFromItsHost(Neighbour neighbour) {
         String address = neighbour.address();
-        if (address == null || !knownPeerAddresses.contains(address)
+        if (!outgoing.isKnownPeer(address)
                 || incomingNeighbours().anyMatch(other -> address.equals(other.address()))) {
             return false;
         }
         return incoming.entrySet().stream().filter(open -> open.getValue() == neighbour)
                 .anyMatch(open -> PeerAddresses.mayComeFrom(open.getKey().remoteHost(), address));
-    }
-
-    /**
-     * Dials a curriculum node back, whatever the free slots: it hears nothing on the connection
-     * it opened. At most MAX_DIAL_BACKS at once, each paid from the source's address budget.
-     */
-    private void dialBack(String address, Neighbour asker) {
-        String refused = underPeersLock(() -> {
-            if (!running || connectedAddresses.containsKey(address) || attemptingToConnectToAddress.contains(address)) {
-                return "";
-            }
-            if (dialBacks.size() >= config.limits().maxDialBacks()) {
-                asker.refused(Refusal.DIAL_BACK_PAST_CAP);
-                return "already " + dialBacks.size() + " dial-backs (MAX_DIAL_BACKS)";
-            }
-            if (!asker.source.addresses.tryTake(1)) {
-                asker.refused(Refusal.ADDRESSES_PAST_RATE);
-                return "its source asked for more dials than its rate allows";
-            }
-            dialBacks.put(address, asker);
-            attemptingToConnectToAddress.add(address);
-            return null;
-        });
-        if (refused == null) {
-            dialer.dial(address, "its own HANDSHAKE (a curriculum node is dialed back)");
-        } else if (!refused.isEmpty()) {
-            asker.log(INFO, "will not dial " + address + " back for " + asker + ": " + refused);
-        }
     }
 
     /** The incoming connection is gone: its outbox stops, and a dial-back that answered it is closed. Returns its neighbour, or null. */
@@ -547,43 +362,20 @@ final class Membership {
         }
         gone.stopSending();
         forgetLinkUnlessOpen(gone.address());
-        List<OutgoingConnection> answered = underPeersLock(() -> {
-            List<OutgoingConnection> list = new ArrayList<>();
-            dialBacks.entrySet().removeIf(each -> {
-                if (each.getValue() != gone) {
-                    return false;
-                }
-                OutgoingConnection open = connectedAddresses.get(each.getKey());
-                if (open != null) {
-                    list.add(open);
-                }
-                return true;
-            });
-            return list;
-        });
-        answered.forEach(dialBack -> dialBack.close(WebSocket.NORMAL_CLOSURE, "the connection this answered has ended"));
+        outgoing.closeDialBacksFor(gone);
         return gone;
     }
 
     /** The tree's link to the node at {@code address}: one for both connections of a pair, until both have closed. */
-    private BroadcastTree.Link linkOf(String address) {
-        return links.computeIfAbsent(address, a -> new BroadcastTree.Link());
+    private Link linkOf(String address) {
+        return links.computeIfAbsent(address, a -> new Link());
     }
 
     /** A connection to {@code address} closed: the link goes too when no other connection with that node is open. */
     private void forgetLinkUnlessOpen(String address) {
-        if (address != null && !underPeersLock(() -> connectedAddresses.containsKey(address))
+        if (address != null && !outgoing.isConnected(address)
                 && incoming.values().stream().noneMatch(n -> address.equals(n.address()))) {
             links.remove(address);
-        }
-    }
-
-    private <T> T underPeersLock(Supplier<T> action) {
-        peersLock.lock();
-        try {
-            return action.get();
-        } finally {
-            peersLock.unlock();
         }
     }
 }

@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
-import com.google.gson.JsonArray;
-
 import wirelab.Text;
 import wirelab.TokenBucket;
 
@@ -31,7 +29,7 @@ import wirelab.TokenBucket;
  * {@link Outbox}, bounded in bytes.
  *
  * <p>Fields written on one thread and read on others are volatile; each part of the state that
- * changes in steps ({@link CatchUp.Session}, {@link BroadcastTree.Link}) has its own lock.
+ * changes in steps ({@link CatchUp.Session}, {@link Link}) has its own lock.
  */
 final class Neighbour {
 
@@ -45,7 +43,7 @@ final class Neighbour {
     final String peer;   // how logs name it: the address we dialed, or host:port the peer dialed from
     final Direction direction;
     final CatchUp.Session catchUp = new CatchUp.Session();
-    final BroadcastTree.Link link;   // shared by the two connections of a pair of our nodes that dialed each other
+    final Link link;   // shared by the two connections of a pair of our nodes that dialed each other
     final Strangers.Source source;
     final long openedNanos = System.nanoTime();
     private final TokenBucket messages;
@@ -56,11 +54,11 @@ final class Neighbour {
     private final MessageCounts counts;
     private final String address;
     private volatile boolean speaksWirelab;
-    private volatile boolean handshook;
+    private volatile boolean admitted;
     private volatile long lastHandshakeAnswerNanos;
     private volatile long lastNewTransactionNanos = Long.MIN_VALUE;   // when it last brought a transaction we did not have
 
-    Neighbour(String peer, Direction direction, String address, BroadcastTree.Link link, Strangers.Source source,
+    Neighbour(String peer, Direction direction, String address, Link link, Strangers.Source source,
               NodeConfig.Limits limits, Outbox outbox, BiConsumer<Integer, String> closer, Consumer<byte[]> pinger,
               MessageCounts counts) {
         this.peer = peer;
@@ -77,7 +75,7 @@ final class Neighbour {
     }
 
     /** Sends one message whose type is {@code type}; every message this node sends goes through here or {@link #sendLazily}, and is counted. */
-    void send(String type, String text) {
+    void send(Message.Type type, String text) {
         outbox.send(text, countSent(type, text));
     }
 
@@ -87,17 +85,15 @@ final class Neighbour {
     }
 
     /** Counts a message about to be sent; returns its size in UTF-8 bytes. */
-    int countSent(String type, String text) {
+    int countSent(Message.Type type, String text) {
         int bytes = Text.utf8Length(text);
-        counts.sent(type, bytes);
+        counts.sent(type.name(), bytes);
         return bytes;
     }
 
     /** Sends a HANDSHAKE naming these addresses: the curriculum's list, or our neighbours for peer exchange. */
     void sendHandshake(List<String> addresses) {
-        JsonArray data = new JsonArray();
-        addresses.forEach(data::add);
-        send("HANDSHAKE", PeerNode.message("HANDSHAKE", data));
+        send(Message.Type.HANDSHAKE, Message.handshake(addresses));
     }
 
     /** The connection is gone: its outbox's thread stops, and what is still queued is not sent. */
@@ -105,7 +101,7 @@ final class Neighbour {
         outbox.stop();
     }
 
-    /** A WebSocket ping carrying the time it left, so that the pong measures the link's round trip ({@link BroadcastTree.Link}). */
+    /** A WebSocket ping carrying the time it left, so that the pong measures the link's round trip ({@link Link}). */
     void ping() {
         pinger.accept(ByteBuffer.allocate(8).putLong(System.nanoTime()).array());
     }
@@ -178,18 +174,22 @@ final class Neighbour {
         return news;
     }
 
-    /** An outgoing neighbour from the moment it opens (we send the HANDSHAKE); an incoming one once it sent its own. */
-    boolean isNeighbour() {
-        return direction == Direction.OUTGOING || handshook;
+    /**
+     * A neighbour gossip may go to: an outgoing connection from the moment it opens (we send the
+     * HANDSHAKE); an incoming one once its HANDSHAKE admitted it ({@link Membership#receiveHandshake}).
+     * Until then an incoming connection is a client (add-transaction, the live view's sender).
+     */
+    boolean isAdmitted() {
+        return direction == Direction.OUTGOING || admitted;
     }
 
-    void handshook() {
-        handshook = true;
+    void admitted() {
+        admitted = true;
     }
 
-    /** Evicted: no longer a neighbour (it is sent no more gossip) while its connection closes. */
-    void unhandshook() {
-        handshook = false;
+    /** Evicted: no longer admitted (it is sent no more gossip) while its connection closes. */
+    void evicted() {
+        admitted = false;
     }
 
     /** It brought a transaction this node did not have: a useful relay, which eviction protects. */

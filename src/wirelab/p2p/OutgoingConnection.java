@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import wirelab.Silence;
 import wirelab.Text;
 import wirelab.Trace;
+import wirelab.websocket.CloseCode;
 
 /**
  * One connection this node dialed, through the JDK's {@code java.net.http.WebSocket} client
@@ -37,7 +38,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     private final MessageCounts counts;
     private final Strangers.Source source;
     private final NodeConfig.Limits limits;
-    private final BroadcastTree.Link link;
+    private final Link link;
     private final StringBuilder partial = new StringBuilder();   // a text message arriving in parts
     private final Silence silence = new Silence();
     private volatile WebSocket webSocket;
@@ -45,7 +46,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
     OutgoingConnection(String address, PeerNode node, MessageCounts counts, Strangers.Source source, NodeConfig.Limits limits,
-                       BroadcastTree.Link link) {
+                       Link link) {
         this.address = address;
         this.link = link;
         this.node = node;
@@ -146,7 +147,7 @@ final class OutgoingConnection implements WebSocket.Listener {
                 node.receive(text, neighbour);
             } catch (RuntimeException e) {   // a bug of ours must not kill the connection's reader silently
                 neighbour.log(WARNING, "could not handle a message from " + address + ": " + e + "; closing with 1011");
-                close(PeerNode.INTERNAL_ERROR, "the node failed on a message");
+                close(CloseCode.INTERNAL_ERROR, "the node failed on a message");
                 return null;
             }
         }

@@ -11,11 +11,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
 import wirelab.Text;
@@ -27,49 +24,24 @@ import wirelab.websocket.WebSocketServer;
 /**
  * A node of the freeCodeCamp peer-to-peer network. Each node runs a WebSocket server on its
  * {@code PORT} and knows itself by {@code MY_ADDRESS} ({@code ws://localhost:PORT} unless its
- * {@code .env} says otherwise). Messages are JSON text frames {@code {"type": ..., "data": ...}}:
- *
- * <ul>
- * <li>{@code HANDSHAKE}, data = the addresses the sender is connected to, plus its own. A node
- *     sends it as soon as one of its outgoing connections opens. A node that receives it learns
- *     the addresses and dials them while it has slots free ({@link Membership}): so the mesh
- *     grows from {@code known-peers.json}, into the curriculum's full mesh while it is small.
- * <li>{@code TRANSACTION}, data = a transaction object. A node stores it in
- *     {@code transactions.json} and passes it on to its neighbours, on connections of either
- *     direction ({@link BroadcastTree}). The transaction's id stops the message from looping
- *     (see {@link #receiveTransaction}).
- * <li>Between nodes of ours only: {@code IHAVE}, {@code GRAFT} and {@code PRUNE}, which keep the
- *     copies of a transaction close to one per node ({@link BroadcastTree}), and {@code SYNC} and
- *     the steps after it, which bring two pools to their union ({@link CatchUp}).
- * </ul>
+ * {@code .env} says otherwise). It dials the peers in {@code known-peers.json}, says HANDSHAKE
+ * on every connection it opens, grows the mesh from the addresses HANDSHAKEs teach
+ * ({@link Membership}), and stores every TRANSACTION once in {@code transactions.json},
+ * passing it on ({@link Inbox}, {@link BroadcastTree}). The messages are stated in
+ * {@link Message}.
  *
  * <p>Outgoing connections use the JDK's {@code java.net.http.WebSocket} client
  * ({@link OutgoingConnection}); incoming ones arrive through {@link WebSocketServer}
- * ({@link IncomingConnection}). To gossip, both are a {@link Neighbour}. What each message
- * does is in {@link Inbox}; this file starts the node, keeps its heartbeat, and answers what
- * its users ask.
+ * ({@link IncomingConnection}). To gossip, both are a {@link Neighbour}. This file starts the
+ * node and stops it, hands each connection's events to the role that acts on them, and answers
+ * what its users ask; {@link Heartbeat} keeps its time.
  */
 public final class PeerNode implements AutoCloseable {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    private static final Gson gson = new Gson();
 
     /** The largest message taken from any peer: the server's limit for incoming, ours for outgoing. */
     static final int MAX_MESSAGE_BYTES = 1 << 20;
-    /** RFC 6455's close code for a peer that broke a rule of this node (7.4.1). */
-    static final int POLICY_VIOLATION = 1008;
-    /** RFC 6455's close code for a condition this node did not expect, a failure of its own (7.4.1). */
-    static final int INTERNAL_ERROR = 1011;
-    /**
-     * How often the heartbeat looks for overdue GRAFTs and for a node left off the broadcast
-     * tree. Every {@link BroadcastTree#IHAVE_INTERVAL_MS} it sends the round's IHAVEs; every
-     * second it fills free slots; every {@link #RTT_PING_MS} it pings each neighbour to time
-     * the link.
-     */
-    private static final long HEARTBEAT_MS = 100;
-    /** How often each link's round trip is measured: often enough to follow a link that slows down. */
-    private static final long RTT_PING_MS = 2_000;
-
     private final NodeConfig config;
     private final TransactionPool pool;
     private final CatchUp catchUp;
@@ -80,7 +52,6 @@ public final class PeerNode implements AutoCloseable {
     private final Strangers strangers;
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient;
-    private volatile boolean running = true;
 
     // Set once by start(), before `whole` opens; the server's threads wait for it, so nothing
     // that arrives early meets a half-built node, and the latch publishes these fields to them.
@@ -90,6 +61,7 @@ public final class PeerNode implements AutoCloseable {
     private PeerAddresses addresses;
     private Membership membership;
     private Inbox inbox;
+    private Heartbeat heartbeat;
 
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
@@ -133,17 +105,15 @@ public final class PeerNode implements AutoCloseable {
         node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts,
                 node.addresses, node.strangers);
         node.inbox = new Inbox(config, node.pool, node.catchUp, node.broadcast, node.seenMessages, node.events, node.counts,
-                node.addresses, node.membership);
+                node.membership);
+        node.heartbeat = new Heartbeat(config, node.membership, node.broadcast, node.catchUp);
         node.whole.countDown();
         log.log(INFO, node.myAddress + " listening on " + node.server.listeningOn()
                 + (PeerAddresses.isLoopbackOnly(config.host()) ? " (loopback only; HOST=0.0.0.0 and MY_ADDRESS in .env expose it)" : "")
                 + " with " + node.pool.count() + " transactions in its pool; live view at "
                 + node.myAddress.replaceFirst("^ws:", "http:") + "/");
-        if (config.pingIntervalMs() > 0) {
-            Thread.ofVirtual().name("peer-keep-alive").start(node::keepAlive);
-        }
-        Thread.ofVirtual().name("peer-heartbeat").start(node::heartbeat);
-        node.membership.start();
+        node.heartbeat.start();
+        node.membership.outgoing().start();
         return node;
     }
 
@@ -174,11 +144,11 @@ public final class PeerNode implements AutoCloseable {
     }
 
     public List<String> connectedAddresses() {
-        return membership.connectedAddresses();
+        return membership.outgoing().connectedAddresses();
     }
 
     public List<String> attemptingToConnectToAddress() {
-        return membership.attemptingToConnectToAddress();
+        return membership.outgoing().attemptingToConnectToAddress();
     }
 
     /** The neighbours that dialed us, by the address each gave (or host:port). */
@@ -229,7 +199,7 @@ public final class PeerNode implements AutoCloseable {
     }
 
     int addressBookSize() {
-        return membership.addressBookSize();
+        return membership.outgoing().addressBookSize();
     }
 
     /** Bytes this node has sent to bring peers up to date (catch-up messages and the transactions they asked for). */
@@ -281,13 +251,13 @@ public final class PeerNode implements AutoCloseable {
     }
 
     private void stop(boolean politely) {
-        running = false;
+        heartbeat.stop();
         if (politely) {
             server.close();
         } else {
             server.abort();
         }
-        membership.stop(politely);
+        membership.outgoing().stop(politely);
         httpClient.shutdownNow();
         virtualThreads.shutdownNow();
         try {
@@ -301,15 +271,15 @@ public final class PeerNode implements AutoCloseable {
 
     /** The outgoing connection opened: we say HANDSHAKE, the first message on every connection. */
     void connected(OutgoingConnection connection) {
-        List<String> handshakeData = membership.connected(connection);
+        List<String> handshakeData = membership.outgoing().connected(connection);
         connection.neighbour().sendHandshake(handshakeData);
-        events.publish("out", "HANDSHAKE", connection.address, null);
+        events.publish("out", Message.Type.HANDSHAKE.name(), connection.address, null);
         log.log(INFO, "connected to " + connection.address + "; sent HANDSHAKE " + handshakeData);
     }
 
     /** The outgoing connection closed or failed: the address leaves connectedAddresses. */
     void disconnected(OutgoingConnection connection, String why) {
-        if (membership.disconnected(connection)) {
+        if (membership.outgoing().disconnected(connection)) {
             broadcast.forget(connection.neighbour());
             log.log(INFO, "connection to " + connection.address + " closed (" + why + ")");
         }
@@ -348,97 +318,11 @@ public final class PeerNode implements AutoCloseable {
         }
     };
 
-    /**
-     * Outgoing connections are pinged too: a peer whose host crashed or lost its network sends
-     * neither FIN nor RST, and without this it would stay in connectedAddresses, and in our
-     * HANDSHAKEs, forever.
-     */
-    private void keepAlive() {
-        while (running) {
-            try {
-                Thread.sleep(Math.max(1, config.pingIntervalMs() / 2));
-            } catch (InterruptedException e) {
-                return;
-            }
-            membership.outgoingConnections().forEach(connection -> connection.checkLiveness(config.pingIntervalMs()));
-        }
-    }
-
-    /**
-     * The node's clock: IHAVEs for what was stored since the last beat, GRAFTs for announced
-     * transactions that did not come, free outgoing slots filled from the address book (and,
-     * when it runs dry, a neighbour asked for more), and every SYNC_INTERVAL_MS (give or take a fifth, so nodes
-     * do not beat in step) a reconciliation with a neighbour picked at random.
-     */
-    private void heartbeat() {
-        long beats = 0;
-        long nextSync = System.nanoTime() + jitteredSyncIntervalNanos();
-        while (running) {
-            try {
-                Thread.sleep(HEARTBEAT_MS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            beats++;
-            List<Neighbour> neighbours = membership.neighbours();
-            broadcast.graftOverdue();
-            broadcast.ensureEager(neighbours);
-            membership.dropStalled();
-            if (beats % (BroadcastTree.IHAVE_INTERVAL_MS / HEARTBEAT_MS) == 0) {
-                broadcast.flushAnnouncements(neighbours);
-            }
-            if (beats % (RTT_PING_MS / HEARTBEAT_MS) == 0) {
-                neighbours.forEach(Neighbour::ping);
-            }
-            if (beats % 10 == 0 && membership.fill() && beats % 50 == 0) {
-                askForAddresses();
-            }
-            if (System.nanoTime() - nextSync > 0) {
-                syncWithANeighbour();
-                nextSync = System.nanoTime() + jitteredSyncIntervalNanos();
-            }
-        }
-    }
-
-    /**
-     * Slots are free and the address book has nothing to fill them: our HANDSHAKE again to one
-     * outgoing neighbour of ours, picked at random, which answers with its own (at most every 5 s).
-     */
-    private void askForAddresses() {
-        List<Neighbour> ours = membership.neighbours().stream()
-                .filter(n -> n.direction == Neighbour.Direction.OUTGOING && n.speaksWirelab()).toList();
-        if (!ours.isEmpty()) {
-            Neighbour asked = ours.get(ThreadLocalRandom.current().nextInt(ours.size()));
-            asked.sendHandshake(membership.handshakeData());
-            log.log(INFO, "address book ran dry with slots free; sent HANDSHAKE to " + asked + " again for its neighbours");
-        }
-    }
-
-    private long jitteredSyncIntervalNanos() {
-        return (long) (config.syncIntervalMs() * 1_000_000L * ThreadLocalRandom.current().nextDouble(0.8, 1.2));
-    }
-
-    private void syncWithANeighbour() {
-        List<Neighbour> candidates = membership.neighbours().stream()
-                .filter(n -> n.speaksWirelab() && catchUp.due(n)).toList();
-        if (!candidates.isEmpty()) {
-            catchUp.start(candidates.get(ThreadLocalRandom.current().nextInt(candidates.size())));
-        }
-    }
-
     // --- the messages -------------------------------------------------------------------------
 
     /** Every message from every connection, in or out: the inbox reads it and does what its type asks. */
     void receive(String text, Neighbour from) {
         inbox.receive(text, from);
-    }
-
-    /** {"type": type, "data": data} as JSON text. */
-    static String message(String type, JsonElement data) {
-        JsonObject message = new JsonObject();
-        message.addProperty("type", type);
-        message.add("data", data);
-        return gson.toJson(message);
     }
 
     /** {@code scripts/run-node.sh node-N [--trace]} runs this with the node's folder. */

@@ -202,7 +202,7 @@ public final class IncomingConnection {
             case FINE -> { }
             case DEAD -> {
                 lines.log(log, INFO, peer + " answered no ping for " + silence.silentMs() + " ms; dropped as dead");
-                reportClosed(WebSocketFrame.ABNORMAL_CLOSURE, "no answer to ping within " + intervalMs + " ms");
+                reportClosed(CloseCode.ABNORMAL_CLOSURE, "no answer to ping within " + intervalMs + " ms");
             }
             case PING -> {
                 if (sendLock.tryLock()) {   // a send already under way is not waited for: the next round tries again

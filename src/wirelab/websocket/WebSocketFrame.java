@@ -51,17 +51,6 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
     /** Control frames (opcode 0x8 and up) carry at most 125 bytes and are never fragmented (5.5). */
     static final int MAX_CONTROL_PAYLOAD = 125;
 
-    // Close codes, section 7.4.1.
-    static final int NORMAL_CLOSURE = 1000;
-    static final int GOING_AWAY = 1001;
-    static final int PROTOCOL_ERROR = 1002;
-    static final int NO_STATUS_RECEIVED = 1005;    // never sent on the wire: "the close frame had no code"
-    static final int ABNORMAL_CLOSURE = 1006;      // never sent on the wire: "the connection just dropped"
-    static final int INVALID_FRAME_PAYLOAD_DATA = 1007;
-    static final int MESSAGE_TOO_BIG = 1009;
-    static final int INTERNAL_ERROR = 1011;
-    static final int TRY_AGAIN_LATER = 1013;       // IANA's registry, after RFC 6455: overloaded, come back later
-
     boolean isControl() {
         return opcode >= CLOSE;
     }
@@ -103,14 +92,14 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         long length = b1 & 0x7F;
 
         if (rsv != 0) {
-            throw new ProtocolViolation(PROTOCOL_ERROR, "RSV bits must be 0 without a negotiated extension, got " + rsv);
+            throw new ProtocolViolation(CloseCode.PROTOCOL_ERROR, "RSV bits must be 0 without a negotiated extension, got " + rsv);
         }
         if (opcode != CONTINUATION && opcode != TEXT && opcode != BINARY
                 && opcode != CLOSE && opcode != PING && opcode != PONG) {
-            throw new ProtocolViolation(PROTOCOL_ERROR, "unknown opcode 0x" + Integer.toHexString(opcode));
+            throw new ProtocolViolation(CloseCode.PROTOCOL_ERROR, "unknown opcode 0x" + Integer.toHexString(opcode));
         }
         if (masked != fromClient) {
-            throw new ProtocolViolation(PROTOCOL_ERROR, fromClient ? "client frames must be masked" : "server frames must not be masked");
+            throw new ProtocolViolation(CloseCode.PROTOCOL_ERROR, fromClient ? "client frames must be masked" : "server frames must not be masked");
         }
         int lengthForm = (int) length;   // 0-125: the length itself; 126: 16 bits follow; 127: 64 bits follow
         if (length == 126) {
@@ -118,16 +107,16 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         } else if (length == 127) {
             length = in.readLong();
             if (length < 0) {
-                throw new ProtocolViolation(PROTOCOL_ERROR, "64-bit payload length must have its most significant bit 0");
+                throw new ProtocolViolation(CloseCode.PROTOCOL_ERROR, "64-bit payload length must have its most significant bit 0");
             }
         }
         boolean control = opcode >= CLOSE;
         if (control && (!fin || length > MAX_CONTROL_PAYLOAD)) {
-            throw new ProtocolViolation(PROTOCOL_ERROR, "control frame 0x" + Integer.toHexString(opcode)
+            throw new ProtocolViolation(CloseCode.PROTOCOL_ERROR, "control frame 0x" + Integer.toHexString(opcode)
                     + " must be unfragmented with at most 125 bytes, got fin=" + fin + " length=" + length);
         }
         if (!control && length > maxPayload) {
-            throw new ProtocolViolation(MESSAGE_TOO_BIG, "message would exceed the limit: frame declares "
+            throw new ProtocolViolation(CloseCode.MESSAGE_TOO_BIG, "message would exceed the limit: frame declares "
                     + length + " bytes, " + maxPayload + " allowed");
         }
 
@@ -163,7 +152,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
             if (filled == payload.length) {
                 int grown = (int) Math.min(length, 2L * payload.length);
                 if (share != null && !share.take(grown - payload.length)) {
-                    throw new ProtocolViolation(TRY_AGAIN_LATER, "the server holds all it may of messages still arriving "
+                    throw new ProtocolViolation(CloseCode.TRY_AGAIN_LATER, "the server holds all it may of messages still arriving "
                             + "(from this address, or in all); " + filled + " bytes into a payload of " + length);
                 }
                 payload = Arrays.copyOf(payload, grown);
@@ -239,7 +228,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
                 + (mask == null ? "" : " key " + Trace.hex(mask, 0, 4));
         String content = switch (opcode) {
             case TEXT, CONTINUATION -> Trace.quote(new String(payload, java.nio.charset.StandardCharsets.UTF_8));
-            case CLOSE -> payload.length < 2 ? "no code" : closeCodeName(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF))
+            case CLOSE -> payload.length < 2 ? "no code" : CloseCode.describe(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF))
                     + (payload.length > 2 ? " " + Trace.quote(new String(payload, 2, payload.length - 2, java.nio.charset.StandardCharsets.UTF_8)) : "");
             default -> payload.length + " bytes";
         };
@@ -258,29 +247,6 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
         };
     }
 
-    /** "1000 NORMAL_CLOSURE" */
-    static String closeCodeName(int code) {
-        String name = switch (code) {
-            case NORMAL_CLOSURE -> "NORMAL_CLOSURE";
-            case GOING_AWAY -> "GOING_AWAY";
-            case PROTOCOL_ERROR -> "PROTOCOL_ERROR";
-            case INVALID_FRAME_PAYLOAD_DATA -> "INVALID_FRAME_PAYLOAD_DATA";
-            case MESSAGE_TOO_BIG -> "MESSAGE_TOO_BIG";
-            case INTERNAL_ERROR -> "INTERNAL_ERROR";
-            case TRY_AGAIN_LATER -> "TRY_AGAIN_LATER";
-            default -> "";
-        };
-        return code + (name.isEmpty() ? "" : " " + name);
-    }
-
-    /**
-     * Close codes a peer may send (7.4): 1000-1003, 1007-1014 and 3000-4999. The others are
-     * reserved, or (1005, 1006, 1015) only ever reported locally, never sent.
-     */
-    static boolean isValidCloseCode(int code) {
-        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-    }
-
     /** A text message's or a close reason's payload as text; not valid UTF-8 is 1007 (8.1). */
     static String utf8(byte[] bytes, String what) throws ProtocolViolation {
         if (isAscii(bytes)) {   // most messages here are JSON in ASCII: every byte is its own character
@@ -292,7 +258,7 @@ record WebSocketFrame(boolean fin, int opcode, byte[] payload) {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new ProtocolViolation(INVALID_FRAME_PAYLOAD_DATA, what + " is not valid UTF-8");
+            throw new ProtocolViolation(CloseCode.INVALID_FRAME_PAYLOAD_DATA, what + " is not valid UTF-8");
         }
     }
 

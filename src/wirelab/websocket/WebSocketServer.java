@@ -1,7 +1,6 @@
 package wirelab.websocket;
 
 import static java.lang.System.Logger.Level.DEBUG;
-import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import java.io.BufferedInputStream;
@@ -243,7 +242,7 @@ public final class WebSocketServer implements AutoCloseable {
             Sockets.closeQuietly(serverSocket);
         }
         for (IncomingConnection connection : connections) {
-            connection.close(WebSocketFrame.GOING_AWAY, "server stopping");
+            connection.close(CloseCode.GOING_AWAY, "server stopping");
         }
         long deadline = System.nanoTime() + options.closeTimeoutMs() * 1_000_000L;
         while (connections.stream().anyMatch(c -> !c.isClosed()) && System.nanoTime() < deadline) {
@@ -384,7 +383,7 @@ public final class WebSocketServer implements AutoCloseable {
                 switch (frame.opcode()) {
                     case WebSocketFrame.TEXT, WebSocketFrame.BINARY -> {
                         if (message != null) {
-                            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR,
+                            throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR,
                                     "a new message started before the fragmented one was finished");
                         }
                         messageOpcode = frame.opcode();
@@ -397,7 +396,7 @@ public final class WebSocketServer implements AutoCloseable {
                     }
                     case WebSocketFrame.CONTINUATION -> {
                         if (message == null) {
-                            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR,
+                            throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR,
                                     "a continuation frame came with no message to continue");
                         }
                         keepFragment(message, frame, share);
@@ -425,7 +424,7 @@ public final class WebSocketServer implements AutoCloseable {
             connection.fail(violation.closeCode, violation.getMessage());
         } catch (IOException e) {
             // EOF or reset without a close frame: the peer is gone (killed, network lost)
-            connection.reportClosed(WebSocketFrame.ABNORMAL_CLOSURE,
+            connection.reportClosed(CloseCode.ABNORMAL_CLOSURE,
                     connection.state() != IncomingConnection.State.OPEN ? "closed by us" : "connection lost: " + describe(e));
         } finally {
             share.release();
@@ -436,7 +435,7 @@ public final class WebSocketServer implements AutoCloseable {
     private static void keepFragment(ByteArrayOutputStream message, WebSocketFrame frame, UnfinishedMessages.Share share)
             throws WebSocketFrame.ProtocolViolation {
         if (!share.take(frame.payload().length)) {
-            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.TRY_AGAIN_LATER, "the server holds all it may of "
+            throw new WebSocketFrame.ProtocolViolation(CloseCode.TRY_AGAIN_LATER, "the server holds all it may of "
                     + "messages still arriving (from this address, or in all); " + message.size() + " bytes into a message");
         }
         message.writeBytes(frame.payload());
@@ -451,21 +450,21 @@ public final class WebSocketServer implements AutoCloseable {
         try {
             listener.onText(connection, text);
         } catch (RuntimeException e) {   // a failure of ours: the peer is told so (1011), the server goes on
-            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.INTERNAL_ERROR, "the server failed on a message: " + e);
+            throw new WebSocketFrame.ProtocolViolation(CloseCode.INTERNAL_ERROR, "the server failed on a message: " + e);
         }
     }
 
     /** The peer's close frame: check it, answer with the same code, then close TCP (7.1.5, 7.4). */
     private void receiveClose(IncomingConnection connection, byte[] payload) throws IOException {
-        int code = WebSocketFrame.NO_STATUS_RECEIVED;
+        int code = CloseCode.NO_STATUS_RECEIVED;
         String reason = "";
         if (payload.length == 1) {
-            throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR, "a close frame payload of 1 byte");
+            throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR, "a close frame payload of 1 byte");
         }
         if (payload.length >= 2) {
             code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-            if (!WebSocketFrame.isValidCloseCode(code)) {
-                throw new WebSocketFrame.ProtocolViolation(WebSocketFrame.PROTOCOL_ERROR, "close code " + code + " may not be sent");
+            if (!CloseCode.maySend(code)) {
+                throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR, "close code " + code + " may not be sent");
             }
             reason = WebSocketFrame.utf8(Arrays.copyOfRange(payload, 2, payload.length), "close reason");
         }

@@ -149,7 +149,7 @@ class CatchUpTest {
         assertTrue(buckets.startsWith("{\"type\":\"SYNC_BUCKETS\""), buckets);
         client.send("{\"type\":\"SYNC\",\"data\":{\"count\":0,\"digest\":\"0000000000000000\"}}");   // again at once: refused
         StringBuilder many = new StringBuilder();
-        for (int i = 0; i < CatchUp.MAX_IDS_PER_MESSAGE + 1; i++) {
+        for (int i = 0; i < Message.MAX_CATCH_UP_IDS + 1; i++) {
             many.append(i == 0 ? "" : ",").append("\"x").append(i).append('"');
         }
         client.send("{\"type\":\"SYNC_IDS\",\"data\":{\"buckets\":[0],\"ids\":[" + many + "]}}");   // over the cap

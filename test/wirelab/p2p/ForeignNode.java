@@ -3,7 +3,6 @@ package wirelab.p2p;
 import wirelab.websocket.IncomingConnection;
 import wirelab.websocket.WebSocketServer;
 import wirelab.websocket.JdkClient;
-import wirelab.websocket.RawWebSocket;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;

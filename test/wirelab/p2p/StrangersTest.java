@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import wirelab.LogLine;
+import wirelab.websocket.CloseCode;
 import wirelab.websocket.RawWebSocket;
 
 /**
@@ -244,7 +245,7 @@ class StrangersTest {
             awaitTrue(() -> node.incomingAddresses().size() == 2, "the known peer is let in past MAX_INCOMING_PEERS");
             for (int i = 0; i < 3; i++) {
                 try (RawWebSocket forger = handshake(node.port(), knownPeer)) {
-                    assertEquals(Membership.TRY_AGAIN_LATER, forger.awaitCloseCode(), "a second claim to the same known peer");
+                    assertEquals(CloseCode.TRY_AGAIN_LATER, forger.awaitCloseCode(), "a second claim to the same known peer");
                 }
             }
             assertEquals(2, node.incomingAddresses().size());
@@ -310,13 +311,13 @@ class StrangersTest {
             for (int i = 0; i < Strangers.INVALID_BURST + 20; i++) {
                 peer.sendText("not json " + i);
             }
-            assertEquals(PeerNode.POLICY_VIOLATION, peer.awaitCloseCode());
+            assertEquals(CloseCode.POLICY_VIOLATION, peer.awaitCloseCode());
         }
         try (RawWebSocket again = RawWebSocket.open(node.port())) {
             for (int i = 0; i < 10; i++) {
                 again.sendText("still not json " + i);
             }
-            assertEquals(PeerNode.POLICY_VIOLATION, again.awaitCloseCode(), "the budget outlives the connection");
+            assertEquals(CloseCode.POLICY_VIOLATION, again.awaitCloseCode(), "the budget outlives the connection");
         }
         assertTrue(node.refused().get("hung up: too many invalid messages") >= 2);
         try (RawWebSocket honest = RawWebSocket.open(node.port())) {   // not a ban: a valid message is still taken
