@@ -36,16 +36,7 @@ public final class AddTransaction {
             Trace.enable();
         }
         boolean unsigned = rest.remove("--unsigned");
-        Path keyFile = null;
-        int key = rest.indexOf("--key");
-        if (key >= 0) {
-            if (key + 1 >= rest.size() || unsigned) {
-                System.err.println(USAGE);
-                System.exit(2);
-            }
-            keyFile = Path.of(rest.remove(key + 1));
-            rest.remove(key);
-        }
+        Path keyFile = keyFile(rest, unsigned);
         String[] args = rest.toArray(String[]::new);
         if (args.length < 1 || args.length > 2 || args[0].startsWith("-")) {
             System.err.println(USAGE);
@@ -53,16 +44,8 @@ public final class AddTransaction {
         }
         Path folder = Path.of(args[0]);
         int port = NodeConfig.portOf(folder);
-        JsonObject transaction;
-        try {
-            String json = args.length == 2 ? args[1]
-                    : "{\"from\":\"alice\",\"to\":\"bob\",\"amount\":" + (1 + (System.nanoTime() % 100)) + "}";
-            transaction = JsonParser.parseString(json).getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
-            System.err.println("add-transaction: the transaction must be a JSON object, got " + args[1]);
-            System.exit(2);
-            return;
-        }
+        JsonObject transaction = parse(args.length == 2 ? args[1]
+                : "{\"from\":\"alice\",\"to\":\"bob\",\"amount\":" + (1 + (System.nanoTime() % 100)) + "}");
         if (!transaction.has("id")) {
             // Each new transaction gets its own id here, where it is made: two genuine
             // transactions with equal content stay two (their digests differ by it).
@@ -71,17 +54,41 @@ public final class AddTransaction {
         if (!unsigned) {
             transaction = Wallet.openOrCreate(keyFile != null ? keyFile : folder.resolve("wallet.json")).sign(transaction);
         }
-        JsonObject message = new JsonObject();
-        message.addProperty("type", "TRANSACTION");
-        message.add("data", transaction);
+        String message = Message.transaction(transaction.toString(), false);
 
         String address = "ws://localhost:" + port;
         try (WebSocketClient client = WebSocketClient.connect("localhost", port, 5_000)) {
-            client.sendText(message.toString());
+            client.sendText(message);
         } catch (IOException e) {
             System.err.println("add-transaction: could not send to " + address + ": " + e.getMessage());
             System.exit(1);
         }
         System.out.println("sent to " + address + ": " + message);
+    }
+
+    /** The wallet --key names, taken out of {@code rest}; null without one. Exits 2 for --key without a file, or with --unsigned. */
+    private static Path keyFile(List<String> rest, boolean unsigned) {
+        int key = rest.indexOf("--key");
+        if (key < 0) {
+            return null;
+        }
+        if (key + 1 >= rest.size() || unsigned) {
+            System.err.println(USAGE);
+            System.exit(2);
+        }
+        Path keyFile = Path.of(rest.remove(key + 1));
+        rest.remove(key);
+        return keyFile;
+    }
+
+    /** The transaction given on the command line; exits 2 when it is not a JSON object. */
+    private static JsonObject parse(String json) {
+        try {
+            return JsonParser.parseString(json).getAsJsonObject();
+        } catch (JsonParseException | IllegalStateException e) {
+            System.err.println("add-transaction: the transaction must be a JSON object, got " + json);
+            System.exit(2);
+            throw new IllegalStateException("not reached");
+        }
     }
 }

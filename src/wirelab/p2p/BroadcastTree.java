@@ -121,7 +121,7 @@ final class BroadcastTree {
     }
 
     /** How long to wait for a transaction announced on this link before a GRAFT: a round trip and a half, and its spread. */
-    private static long graftTimeoutMs(Link link) {
+    static long graftTimeoutMs(Link link) {
         return Math.max(MIN_GRAFT_TIMEOUT_MS, Math.min(MAX_GRAFT_TIMEOUT_MS, link.roundTripTimeoutMs()));
     }
 

@@ -175,9 +175,9 @@ final class Inbox {
      * ({@link TransactionDigest}, the hash of its content) says which copies are the same one; a
      * node stores and passes on only digests it has not stored, which stops the loop, and the
      * pool remembers them across restarts. What goes on is the transaction as it was checked,
-     * {@code {"type":"TRANSACTION","data":...}} and nothing else the message carried: the same
-     * content, so a curriculum node, which compares transactions by content, takes it as the
-     * same transaction.
+     * and its repair mark ({@link Message#transaction}), nothing else the message carried: the
+     * same content, so a curriculum node, which compares transactions by content, takes it as
+     * the same transaction.
      */
     private void receiveTransaction(JsonObject transaction, boolean repair, String messageText, Neighbour from)
             throws InterruptedException {
@@ -190,13 +190,21 @@ final class Inbox {
             invalid(from, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;
         }
-        events.publish("in", "TRANSACTION", from.addressOrPeer(), name);
+        events.publish("in", Type.TRANSACTION.name(), from.addressOrPeer(), name);
         from.paceTransaction();
         if (pool.contains(digest)) {
             seenMessages.remember(messageText, digest, name, repair);
             alreadyHave(digest, from, repair);
             return;
         }
+        String json = transaction.toString();
+        if (!refused(transaction, json, name, from)) {
+            store(digest, name, json, repair, messageText, from);
+        }
+    }
+
+    /** True, counted and logged, when this node will not store a new transaction: its signature, its size, the pool's. */
+    private boolean refused(JsonObject transaction, String json, String name, Neighbour from) {
         try {
             if (SignedTransaction.check(transaction) == SignedTransaction.Verdict.UNSIGNED && config.limits().requireSignatures()) {
                 throw new SignedTransaction.Refused(Refusal.UNSIGNED, "it is not signed, and this node takes signed ones only");
@@ -204,23 +212,30 @@ final class Inbox {
         } catch (SignedTransaction.Refused refused) {
             refusedTransaction(from, refused.refusal, "refused transaction " + Text.abbreviate(name) + " from " + from + ": "
                     + refused.getMessage());
-            return;
+            return true;
         }
-        String json = transaction.toString();
         Refusal refusal = refusal(json);
         if (refusal != null) {
             from.refused(refusal);
             from.log(WARNING, "refused transaction " + Text.abbreviate(name) + " from " + from + ": " + refusal.label);
-            return;
+            return true;
         }
+        return false;
+    }
+
+    /**
+     * Stores a new transaction, then passes it on. This connection's next message is read while
+     * the pool writes this one, so a burst shares one append and one fsync; it counts as stored,
+     * and is passed on, only once it is on disk.
+     */
+    private void store(TransactionDigest digest, String name, String json, boolean repair, String messageText, Neighbour from)
+            throws InterruptedException {
         CompletableFuture<Void> onDisk = pool.add(digest, json);
-        if (onDisk == null) {
+        if (onDisk == null) {   // another connection brought it first
             seenMessages.remember(messageText, digest, name, repair);
             alreadyHave(digest, from, repair);
             return;
         }
-        // This connection's next message is read while the pool writes this one, so a burst shares
-        // one append and one fsync; it counts as stored, and is passed on, only once it is on disk.
         onDisk.thenRun(() -> {
             from.source.accepted();
             from.broughtNewTransaction();

@@ -179,7 +179,7 @@ final class Membership {
      */
     Neighbour opened(IncomingConnection connection) {
         String header = connection.request().header(Neighbour.GOSSIP_HEADER.toLowerCase(Locale.ROOT));
-        String claimed = header.isEmpty() ? null : PeerAddresses.normalize(header);
+        String claimed = header.isEmpty() ? null : WsAddress.normalize(header);
         if (claimed != null && (addresses.isOwn(claimed) || addresses.dialProblem(claimed, true) != null)) {
             claimed = null;
         }
@@ -245,7 +245,7 @@ final class Membership {
      * within the source's quota) when not. A stranger's address may never be on a bad port.
      */
     private String usableAddress(String rawAddress, Neighbour from) {
-        String address = PeerAddresses.normalize(rawAddress);
+        String address = WsAddress.normalize(rawAddress);
         if (address != null && addresses.isOwn(address)) {
             return null;
         }

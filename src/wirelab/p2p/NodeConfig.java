@@ -68,6 +68,25 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
                          long catchUpBytesPerMinute, int messagesPerSecond, int transactionsPerSecond,
                          int maxSendQueueBytes, int sendTimeoutMs, long unfinishedMessageBytes, int dialIntervalMs,
                          int maxDialBacks, boolean requireSignatures) {
+        /** The limits {@code .env} sets, each within its bounds; the defaults for the rest. */
+        static Limits fromEnv(Map<String, String> env, int maxConnections) throws IOException {
+            Limits defaults = Limits.defaults(maxConnections);
+            return new Limits(
+                    envInt(env, "MAX_CONNECTIONS_PER_SOURCE", defaults.maxConnectionsPerSource(), 1, 100_000),
+                    envInt(env, "MAX_TRANSACTION_BYTES", defaults.maxTransactionBytes(), 64, 1 << 20),
+                    envLong(env, "MAX_POOL_BYTES", defaults.maxPoolBytes(), 1 << 16),
+                    envInt(env, "MAX_POOL_TRANSACTIONS", defaults.maxPoolTransactions(), 1, 5_000_000),
+                    envLong(env, "CATCH_UP_BYTES_PER_MINUTE", defaults.catchUpBytesPerMinute(), 1 << 16),
+                    envInt(env, "MESSAGES_PER_SECOND", defaults.messagesPerSecond(), 1, 1_000_000),
+                    envInt(env, "TRANSACTIONS_PER_SECOND", defaults.transactionsPerSecond(), 1, 1_000_000),
+                    envInt(env, "MAX_SEND_QUEUE_BYTES", defaults.maxSendQueueBytes(), 2 << 20, 1 << 30),
+                    envInt(env, "SEND_TIMEOUT_MS", defaults.sendTimeoutMs(), 100, 600_000),
+                    envLong(env, "UNFINISHED_MESSAGE_BYTES", defaults.unfinishedMessageBytes(), 4L << 20),
+                    envInt(env, "DIAL_INTERVAL_MS", defaults.dialIntervalMs(), 0, 60_000),
+                    envInt(env, "MAX_DIAL_BACKS", defaults.maxDialBacks(), 0, 1_000),
+                    envBoolean(env, "REQUIRE_SIGNATURES", defaults.requireSignatures()));
+        }
+
         static Limits defaults(int maxConnections) {
             return new Limits(Math.max(1, maxConnections / 4), 64 * 1024, 1L << 30, 5_000_000, 64L << 20, 5_000, 1_000,
                     4 << 20, 10_000, 64L << 20, 100, 2, false);
@@ -193,7 +212,7 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
         String host = env.getOrDefault("HOST", "localhost");
         String myAddress = env.get("MY_ADDRESS");
         if (myAddress != null) {
-            String normalized = PeerAddresses.normalize(myAddress);
+            String normalized = WsAddress.normalize(myAddress);
             if (normalized == null) {
                 throw new IOException(".env: MY_ADDRESS must be ws://host:port, got '" + myAddress + "'");
             }
@@ -211,21 +230,7 @@ public record NodeConfig(Path folder, int port, List<String> knownPeers, String 
         }
         int maxPeers = envInt(env, "MAX_PEERS", DEFAULT_MAX_PEERS, 1, 10_000);
         int maxConnections = envInt(env, "MAX_CONNECTIONS", 1_000, 1, 100_000);
-        Limits defaults = Limits.defaults(maxConnections);
-        Limits limits = new Limits(
-                envInt(env, "MAX_CONNECTIONS_PER_SOURCE", defaults.maxConnectionsPerSource(), 1, 100_000),
-                envInt(env, "MAX_TRANSACTION_BYTES", defaults.maxTransactionBytes(), 64, 1 << 20),
-                envLong(env, "MAX_POOL_BYTES", defaults.maxPoolBytes(), 1 << 16),
-                envInt(env, "MAX_POOL_TRANSACTIONS", defaults.maxPoolTransactions(), 1, 5_000_000),
-                envLong(env, "CATCH_UP_BYTES_PER_MINUTE", defaults.catchUpBytesPerMinute(), 1 << 16),
-                envInt(env, "MESSAGES_PER_SECOND", defaults.messagesPerSecond(), 1, 1_000_000),
-                envInt(env, "TRANSACTIONS_PER_SECOND", defaults.transactionsPerSecond(), 1, 1_000_000),
-                envInt(env, "MAX_SEND_QUEUE_BYTES", defaults.maxSendQueueBytes(), 2 << 20, 1 << 30),
-                envInt(env, "SEND_TIMEOUT_MS", defaults.sendTimeoutMs(), 100, 600_000),
-                envLong(env, "UNFINISHED_MESSAGE_BYTES", defaults.unfinishedMessageBytes(), 4L << 20),
-                envInt(env, "DIAL_INTERVAL_MS", defaults.dialIntervalMs(), 0, 60_000),
-                envInt(env, "MAX_DIAL_BACKS", defaults.maxDialBacks(), 0, 1_000),
-                envBoolean(env, "REQUIRE_SIGNATURES", defaults.requireSignatures()));
+        Limits limits = Limits.fromEnv(env, maxConnections);
         return new NodeConfig(folder, port, readKnownPeers(folder.resolve("known-peers.json")), host, myAddress,
                 allowedPeerHosts, list(env.getOrDefault("ALLOWED_ORIGINS", "")),
                 maxPeers, envInt(env, "MAX_INCOMING_PEERS", 4 * maxPeers, 1, 100_000),

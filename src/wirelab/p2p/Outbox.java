@@ -144,38 +144,17 @@ final class Outbox {
 
     private void sendLoop(Writer writer) {
         try {
-            while (true) {
-                String text = null;
-                Producer producer = null;
-                Runnable close = null;
-                lock.lock();
-                try {
-                    while (messages.isEmpty() && producers.isEmpty() && last == null && !stopped) {
-                        work.await();
-                    }
-                    if (stopped) {
-                        return;
-                    }
-                    if (!messages.isEmpty()) {
-                        Queued next = messages.poll();
-                        queuedBytes -= next.bytes();
-                        text = next.text();
-                    } else if (!producers.isEmpty()) {
-                        producer = producers.peek();
-                    } else {
-                        close = last;
-                    }
-                } finally {
-                    lock.unlock();
-                }
-                if (close != null) {
-                    close.run();
+            Next next;
+            while ((next = next()) != null) {
+                if (next.close() != null) {
+                    next.close().run();
                     return;
                 }
-                if (producer != null) {
-                    text = producer.next();
+                String text = next.text();
+                if (next.producer() != null) {
+                    text = next.producer().next();
                     if (text == null) {
-                        finished(producer);
+                        finished(next.producer());
                         continue;
                     }
                 }
@@ -189,6 +168,31 @@ final class Outbox {
             drop.accept("send failed: " + OutgoingConnection.rootMessage(e));
         } finally {
             writingSinceNanos = 0;
+        }
+    }
+
+    /** The writer's next step: a queued message's text, a producer to ask, or the close that comes last. */
+    private record Next(String text, Producer producer, Runnable close) {
+    }
+
+    /** Waits for the next step; null once the outbox is stopped. Queued messages go before long answers. */
+    private Next next() throws InterruptedException {
+        lock.lock();
+        try {
+            while (messages.isEmpty() && producers.isEmpty() && last == null && !stopped) {
+                work.await();
+            }
+            if (stopped) {
+                return null;
+            }
+            if (!messages.isEmpty()) {
+                Queued queued = messages.poll();
+                queuedBytes -= queued.bytes();
+                return new Next(queued.text(), null, null);
+            }
+            return producers.isEmpty() ? new Next(null, null, last) : new Next(null, producers.peek(), null);
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -19,8 +19,8 @@ import java.util.Set;
  * What a peer's address is, which ones are this node's own, and which ones it may deal with.
  *
  * <ul>
- * <li>An address is {@code ws://host:port} (the curriculum's form), kept in one canonical
- *     spelling so the same server is never counted twice.
+ * <li>An address is {@code ws://host:port} (the curriculum's form), in {@link WsAddress}'s
+ *     canonical spelling, so the same server is never counted twice.
  * <li>A node's own address is {@code MY_ADDRESS}: what it says in its HANDSHAKE, what others
  *     dial. It never dials itself under any of its names: that address, {@code localhost} or a
  *     loopback address with its port, or one of its own interface addresses with its port. Two
@@ -87,90 +87,6 @@ final class PeerAddresses {
         this.ownInterfaceAddresses = interfaceAddresses();
     }
 
-    /** The longest address taken from anyone: a host name is at most 253 characters (RFC 1035). */
-    static final int MAX_ADDRESS_CHARS = 300;
-
-    /**
-     * "ws://host:port" in canonical form, or null: a lower-case host name without a trailing
-     * dot, an IPv4 address as four decimal numbers (an IPv4-mapped IPv6 address, such as
-     * [::ffff:7f00:2], becomes one), an IPv6 address in brackets as RFC 5952 writes it, no
-     * path. So one server has one spelling, and is never counted, or dialed, twice.
-     */
-    static String normalize(String address) {
-        if (address.length() > MAX_ADDRESS_CHARS) {
-            return null;
-        }
-        try {
-            URI uri = new URI(address.trim());
-            boolean bare = uri.getRawUserInfo() == null && uri.getRawQuery() == null && uri.getRawFragment() == null
-                    && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"));
-            if (!"ws".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535 || !bare) {
-                return null;
-            }
-            return "ws://" + canonicalHost(uri.getHost().toLowerCase(Locale.ROOT)) + ":" + uri.getPort();
-        } catch (URISyntaxException e) {
-            return null;
-        }
-    }
-
-    /** A host as {@link #normalize} writes it; an IPv6 literal keeps its brackets. */
-    private static String canonicalHost(String host) {
-        byte[] literal = literalAddress(host);
-        if (literal == null) {
-            return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-        }
-        if (literal.length == 16 && isIpv4Mapped(literal)) {
-            literal = Arrays.copyOfRange(literal, 12, 16);
-        }
-        if (literal.length == 4) {
-            return (literal[0] & 0xFF) + "." + (literal[1] & 0xFF) + "." + (literal[2] & 0xFF) + "." + (literal[3] & 0xFF);
-        }
-        return "[" + rfc5952(literal) + "]";
-    }
-
-    private static boolean isIpv4Mapped(byte[] address) {
-        for (int i = 0; i < 10; i++) {
-            if (address[i] != 0) {
-                return false;
-            }
-        }
-        return (address[10] & 0xFF) == 0xFF && (address[11] & 0xFF) == 0xFF;
-    }
-
-    /** An IPv6 address in RFC 5952's text: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::". */
-    private static String rfc5952(byte[] address) {
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((address[2 * i] & 0xFF) << 8) | (address[2 * i + 1] & 0xFF);
-        }
-        int bestStart = -1;
-        int bestLength = 1;   // a single zero group is written as 0, not ::
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                text.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
-                text.append(':');
-            }
-            text.append(Integer.toHexString(groups[i]));
-        }
-        return text.toString();
-    }
-
     /**
      * Ports of other protocols, which a stranger's HANDSHAKE may not make this node dial: the
      * Fetch standard's bad ports (the list browsers refuse), and the usual database ports,
@@ -217,7 +133,7 @@ final class PeerAddresses {
         if (uri.getPort() != port) {
             return false;
         }
-        byte[] literal = literalAddress(uri.getHost());
+        byte[] literal = WsAddress.literalAddress(uri.getHost());
         return isLoopback(uri.getHost()) || (literal != null && ownInterfaceAddresses.stream()
                 .anyMatch(own -> Arrays.equals(own.getAddress(), literal)));
     }
@@ -256,30 +172,20 @@ final class PeerAddresses {
         } catch (URISyntaxException e) {
             return false;
         }
-        String host = bareHost(uri);
+        String host = WsAddress.bareHost(uri);
         if (host == null || uri.getRawUserInfo() != null) {
             return false;
         }
         return isLoopback(host) || namedHosts.contains(host) || isAllowedHost(host);
     }
 
-    /** A URI's host, lower case, an IPv6 address without its brackets; null when it has none. */
-    private static String bareHost(URI uri) {
-        String host = uri.getHost();
-        if (host == null) {
-            return null;
-        }
-        host = host.toLowerCase(Locale.ROOT);
-        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    }
-
     /** MY_ADDRESS's host and the hosts of ALLOWED_ORIGINS: the names, beyond loopback and allowed peers, this node answers to. */
     private static Set<String> namedHosts(String myAddress, Set<String> allowedOrigins) {
         Set<String> hosts = new HashSet<>();
-        hosts.add(bareHost(URI.create(myAddress)));
+        hosts.add(WsAddress.bareHost(URI.create(myAddress)));
         for (String origin : allowedOrigins) {
             try {
-                String host = bareHost(new URI(origin));
+                String host = WsAddress.bareHost(new URI(origin));
                 if (host != null) {
                     hosts.add(host);
                 }
@@ -298,7 +204,7 @@ final class PeerAddresses {
         if (loopbackAllowed && isLoopback(host)) {
             return true;
         }
-        byte[] literal = literalAddress(host);
+        byte[] literal = WsAddress.literalAddress(host);
         return allowedHosts.stream().anyMatch(rule -> rule.matches(host, literal));
     }
 
@@ -306,7 +212,7 @@ final class PeerAddresses {
         if (host.equals("localhost")) {
             return true;
         }
-        byte[] literal = literalAddress(host);
+        byte[] literal = WsAddress.literalAddress(host);
         try {
             return literal != null && InetAddress.getByAddress(literal).isLoopbackAddress();
         } catch (UnknownHostException e) {
@@ -322,7 +228,7 @@ final class PeerAddresses {
      * asks only for hosts the user wrote in known-peers.json); one that does not resolve is false.
      */
     static boolean mayComeFrom(String remoteHost, String address) {
-        String host = bareHost(URI.create(address));
+        String host = WsAddress.bareHost(URI.create(address));
         if (isLoopback(remoteHost) && isLoopback(host)) {
             return true;
         }
@@ -349,30 +255,15 @@ final class PeerAddresses {
         if (isLoopback(remoteHost)) {
             return claimedAddress != null ? claimedAddress : "loopback";
         }
-        byte[] address = literalAddress(remoteHost);
+        byte[] address = WsAddress.literalAddress(remoteHost);
         if (address == null) {
             return remoteHost;
         }
-        if (address.length == 16 && isIpv4Mapped(address)) {
+        if (address.length == 16 && WsAddress.isIpv4Mapped(address)) {
             address = Arrays.copyOfRange(address, 12, 16);
         }
         return address.length == 4 ? (address[0] & 0xFF) + "." + (address[1] & 0xFF) + ".0.0/16"
                 : HexFormat.of().formatHex(address, 0, 4) + "::/32";
-    }
-
-    /** The bytes of an IPv4 or IPv6 literal ("[::1]" too), or null for a host name. Never asks DNS. */
-    static byte[] literalAddress(String host) {
-        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        boolean ipv4 = bare.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
-        boolean ipv6 = bare.contains(":") && bare.matches("[0-9a-fA-F:.]+");
-        if (!ipv4 && !ipv6) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(bare).getAddress();   // a literal: parsed, not looked up
-        } catch (UnknownHostException e) {
-            return null;
-        }
     }
 
     /** Throws IllegalArgumentException naming the first entry that is neither a host, an address, a range nor "loopback". */
@@ -383,7 +274,7 @@ final class PeerAddresses {
     private static HostRule parseHostRule(String entry) {
         int slash = entry.indexOf('/');
         String host = slash < 0 ? entry : entry.substring(0, slash);
-        byte[] address = literalAddress(host);
+        byte[] address = WsAddress.literalAddress(host);
         if (address == null) {
             if (slash >= 0 || !host.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?")) {
                 throw new IllegalArgumentException("ALLOWED_PEER_HOSTS: '" + entry + "' is not a host name, an address, "

@@ -91,18 +91,7 @@ public final class PeerNode implements AutoCloseable {
                 node.incoming, request -> node.awaitWhole() ? view.answer(request) : node.notReady());
         node.myAddress = config.myAddress() != null ? config.myAddress() : "ws://localhost:" + node.server.port();
         node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
-        List<String> knownPeers = new ArrayList<>();
-        for (String knownPeer : config.knownPeers()) {
-            String address = PeerAddresses.normalize(knownPeer);
-            PeerAddresses.DialProblem problem = address == null ? null : node.addresses.dialProblem(address, false);
-            if (address == null || problem != null) {
-                log.log(WARNING, "will not dial " + Text.abbreviate(knownPeer) + " from known-peers.json: "
-                        + (problem == null ? "expected ws://host:port" : problem.why()));
-            } else if (!node.addresses.isOwn(address)) {
-                knownPeers.add(address);
-            }
-        }
-        node.membership = new Membership(config, node.myAddress, knownPeers, node, node.httpClient, node.counts,
+        node.membership = new Membership(config, node.myAddress, node.knownPeers(), node, node.httpClient, node.counts,
                 node.addresses, node.strangers);
         node.inbox = new Inbox(config, node.pool, node.catchUp, node.broadcast, node.seenMessages, node.events, node.counts,
                 node.membership);
@@ -115,6 +104,22 @@ public final class PeerNode implements AutoCloseable {
         node.heartbeat.start();
         node.membership.outgoing().start();
         return node;
+    }
+
+    /** The addresses in known-peers.json this node may dial, canonical; the others logged and passed by. */
+    private List<String> knownPeers() {
+        List<String> knownPeers = new ArrayList<>();
+        for (String knownPeer : config.knownPeers()) {
+            String address = WsAddress.normalize(knownPeer);
+            PeerAddresses.DialProblem problem = address == null ? null : addresses.dialProblem(address, false);
+            if (address == null || problem != null) {
+                log.log(WARNING, "will not dial " + Text.abbreviate(knownPeer) + " from known-peers.json: "
+                        + (problem == null ? "expected ws://host:port" : problem.why()));
+            } else if (!addresses.isOwn(address)) {
+                knownPeers.add(address);
+            }
+        }
+        return knownPeers;
     }
 
     /** Waits until start() has set every field (a moment at most); false if the node never became whole. */

@@ -81,14 +81,7 @@ final class PoolFile {
      * file there too (and then logs nothing: the first scan, without it, did).
      */
     static Scan scan(Path file, OutputStream out, Sink sink) throws IOException {
-        boolean first = out == null;
-        boolean canonical = true;
-        boolean closed = false;
-        int cutAtLine = 0;
-        boolean lastHadComma = false;
-        int kept = 0;
-        int duplicates = 0;
-        long offset = 2;   // after "[\n"
+        Scanning scanning = new Scanning(file, out, sink);
         write(out, "[\n");
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             in.readLine();   // "["
@@ -97,59 +90,93 @@ final class PoolFile {
             while ((line = in.readLine()) != null) {
                 lineNumber++;
                 if (line.equals("]")) {
-                    closed = true;
-                    canonical &= !lastHadComma && in.readLine() == null;   // no comma before it, nothing after it
+                    scanning.closed = true;
+                    scanning.canonical &= !scanning.lastHadComma && in.readLine() == null;   // no comma before it, nothing after it
                     break;
                 }
-                boolean comma = line.endsWith(",");
-                String text = comma ? line.substring(0, line.length() - 1) : line;
-                JsonObject transaction;
-                try {
-                    transaction = JsonParser.parseString(text).getAsJsonObject();
-                } catch (RuntimeException e) {
-                    cutAtLine = lineNumber;   // the caller says why: a crash, or a layout of its own
+                if (!scanning.transactionLine(line, lineNumber)) {
                     break;
                 }
-                String json = transaction.toString();
-                TransactionDigest digest;
-                try {
-                    TransactionId.of(transaction);   // its id field, if any, is one a node accepts
-                    digest = TransactionDigest.of(transaction);
-                } catch (IllegalArgumentException e) {
-                    if (first) {
-                        log.log(WARNING, file + ": dropped line " + lineNumber + ", a transaction no node would store ("
-                                + e.getMessage() + ")");
-                    }
-                    canonical = false;
-                    continue;
-                }
-                int length = json.getBytes(StandardCharsets.UTF_8).length;   // well-formed, or the digest would have refused it
-                long at = kept == 0 ? offset : offset + SEPARATOR.length();
-                if (!sink.keep(digest, at, length)) {   // written by hand, or by an older version: kept once
-                    duplicates++;
-                    canonical = false;
-                    continue;
-                }
-                canonical &= json.equals(text) && (kept == 0 || lastHadComma);
-                lastHadComma = comma;
-                if (kept > 0) {
-                    write(out, SEPARATOR);
-                }
-                write(out, json);
-                offset = at + length;
-                kept++;
             }
         }
-        if (first && duplicates > 0) {
-            log.log(WARNING, file + ": " + duplicates + " lines repeated a transaction already in the file; kept the first of each");
+        return scanning.end();
+    }
+
+    /** One scan's state, line by line. */
+    private static final class Scanning {
+        private final Path file;
+        private final OutputStream out;
+        private final Sink sink;
+        private final boolean first;   // the first scan logs what it finds; the one that writes the file back does not
+        private boolean canonical = true;
+        private boolean closed;
+        private int cutAtLine;
+        private boolean lastHadComma;
+        private int kept;
+        private int duplicates;
+        private long offset = 2;   // after "[\n"
+
+        Scanning(Path file, OutputStream out, Sink sink) {
+            this.file = file;
+            this.out = out;
+            this.sink = sink;
+            this.first = out == null;
         }
-        if (first && !closed && cutAtLine == 0) {
-            log.log(WARNING, file + " ended without its closing bracket (an append cut short by a crash): kept "
-                    + kept + " whole transactions");
+
+        /** A line that should hold a transaction; false when it does not parse, and the scan stops there. */
+        boolean transactionLine(String line, int lineNumber) throws IOException {
+            boolean comma = line.endsWith(",");
+            String text = comma ? line.substring(0, line.length() - 1) : line;
+            JsonObject transaction;
+            try {
+                transaction = JsonParser.parseString(text).getAsJsonObject();
+            } catch (RuntimeException e) {
+                cutAtLine = lineNumber;   // the caller says why: a crash, or a layout of its own
+                return false;
+            }
+            String json = transaction.toString();
+            TransactionDigest digest;
+            try {
+                TransactionId.of(transaction);   // its id field, if any, is one a node accepts
+                digest = TransactionDigest.of(transaction);
+            } catch (IllegalArgumentException e) {
+                if (first) {
+                    log.log(WARNING, file + ": dropped line " + lineNumber + ", a transaction no node would store ("
+                            + e.getMessage() + ")");
+                }
+                canonical = false;
+                return true;
+            }
+            int length = json.getBytes(StandardCharsets.UTF_8).length;   // well-formed, or the digest would have refused it
+            long at = kept == 0 ? offset : offset + SEPARATOR.length();
+            if (!sink.keep(digest, at, length)) {   // written by hand, or by an older version: kept once
+                duplicates++;
+                canonical = false;
+                return true;
+            }
+            canonical &= json.equals(text) && (kept == 0 || lastHadComma);
+            lastHadComma = comma;
+            if (kept > 0) {
+                write(out, SEPARATOR);
+            }
+            write(out, json);
+            offset = at + length;
+            kept++;
+            return true;
         }
-        write(out, kept == 0 ? "]\n" : CLOSING);
-        long fileLength = kept == 0 ? EMPTY_FILE.length() : offset + CLOSING.length();
-        return new Scan(canonical && closed && cutAtLine == 0, cutAtLine, kept, fileLength);
+
+        Scan end() throws IOException {
+            if (first && duplicates > 0) {
+                log.log(WARNING, file + ": " + duplicates + " lines repeated a transaction already in the file; kept the first of each");
+            }
+            if (first && !closed && cutAtLine == 0) {
+                log.log(WARNING, file + " ended without its closing bracket (an append cut short by a crash): kept "
+                        + kept + " whole transactions");
+            }
+            write(out, kept == 0 ? "]\n" : CLOSING);
+            long fileLength = kept == 0 ? EMPTY_FILE.length() : offset + CLOSING.length();
+            return new Scan(canonical && closed && cutAtLine == 0, cutAtLine, kept, fileLength);
+        }
     }
 
     /** How many lines the file holds (its newlines): about how many transactions, to size the index before reading them. */

@@ -2,7 +2,6 @@ package wirelab.p2p;
 
 import static java.lang.System.Logger.Level.WARNING;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -38,7 +38,7 @@ import wirelab.AtomicFile;
  * <li>a transaction counts as stored only once it is on disk: the future {@link #add} returns
  *     completes after the fsync, and only then is it counted, logged and passed on;
  * <li>storing costs the size of the new transactions, not of the pool: they are appended in
- *     place of the closing {@code "\n]\n"}, which is written again after them. One writer thread
+ *     place of the closing {@code "\n]\n"}, which is written again after them. One writer thread ({@link PoolWriter})
  *     does it; whatever arrived while it wrote goes in its next append (one write, one fsync);
  * <li>a line is written as the bytes it was given, and its length and offset are those bytes'
  *     own, so every stored line reads back exactly as it was written. Text that UTF-8 cannot
@@ -60,8 +60,6 @@ final class TransactionPool {
 
     private static final System.Logger log = System.getLogger("peer-node");
     static final int BUCKETS = PoolIndex.BUCKETS;
-    private static final String CLOSING = PoolFile.CLOSING;
-    private static final byte[] SEPARATOR = PoolFile.SEPARATOR.getBytes(StandardCharsets.US_ASCII);
 
     /** Most transactions added and not yet on disk; past it, add() waits for the writer. */
     static final int MAX_UNWRITTEN = 10_000;
@@ -72,12 +70,11 @@ final class TransactionPool {
     private final Condition written = poolLock.newCondition();     // an append ended: room to add again
     private final PoolIndex index;                                // what is on disk
     /** Added, not yet on disk, in the order added (the file's order): the bytes of its line, and whom to tell. */
-    private record Pending(byte[] line, CompletableFuture<Void> onDisk) {
+    record Pending(byte[] line, CompletableFuture<Void> onDisk) {
     }
     private final Map<TransactionDigest, Pending> pending = new LinkedHashMap<>();
     private boolean closed;
-    private Thread writer;     // the only thread that touches the file after load
-    private long fileLength;   // bytes of the file as last fsynced, ending in the closing bracket
+    private Thread writer;     // PoolWriter's thread: the only one that touches the file after load
     private long bytes;        // every line held, on disk or pending, and its ",\n": about the size of the file
 
     private TransactionPool(Path file, int expected) {
@@ -106,8 +103,7 @@ final class TransactionPool {
             pool = again;
             scan = rewritten[0];
         }
-        pool.fileLength = scan.fileLength();
-        pool.writer = Thread.ofVirtual().name("pool-writer").start(pool::writeLoop);
+        pool.writer = Thread.ofVirtual().name("pool-writer").start(new PoolWriter(pool, file, scan.fileLength()));
         return pool;
     }
 
@@ -170,63 +166,57 @@ final class TransactionPool {
         }
     }
 
-    /**
-     * The pool's one writer: takes every transaction added and not yet written, appends them in
-     * one write and one fsync, then says so; and again, until the pool is closed and all that was
-     * added before is on disk. It writes in the order the pool added them, the file's order.
-     */
-    private void writeLoop() {
-        while (true) {
-            List<Map.Entry<TransactionDigest, Pending>> batch;
-            boolean first;   // the file holds no transaction yet
-            poolLock.lock();
-            try {
-                while (pending.isEmpty() && !closed) {
-                    // Woken by add() or close(). Never stopped by an interrupt: one arriving in
-                    // append() would close the file channel and lose the batch it was writing.
-                    unwritten.awaitUninterruptibly();
-                }
-                if (pending.isEmpty()) {
-                    return;   // closed, and nothing is left to write
-                }
-                batch = List.copyOf(pending.entrySet());
-                first = index.count() == 0;
-            } finally {
-                poolLock.unlock();
+    /** What one append writes, in the order added; {@code first} when the file holds no transaction yet. */
+    record Batch(List<Map.Entry<TransactionDigest, Pending>> entries, boolean first) {
+    }
+
+    /** Waits for transactions to write; null once the pool is closed and nothing is left to write. */
+    Batch nextBatch() {
+        poolLock.lock();
+        try {
+            while (pending.isEmpty() && !closed) {
+                // Woken by add() or close(). Never stopped by an interrupt: one arriving in
+                // append() would close the file channel and lose the batch it was writing.
+                unwritten.awaitUninterruptibly();
             }
-            try {
-                long offset = append(batch, first);
-                poolLock.lock();
-                try {
-                    for (Map.Entry<TransactionDigest, Pending> each : batch) {   // on disk now: its bytes leave the heap
-                        index.add(each.getKey(), offset, each.getValue().line().length);
-                        offset += each.getValue().line().length + 2;
-                        pending.remove(each.getKey());
-                    }
-                    written.signalAll();
-                } finally {
-                    poolLock.unlock();
-                }
-                batch.forEach(each -> each.getValue().onDisk().complete(null));
-            } catch (IOException | RuntimeException | OutOfMemoryError e) {
-                // Whatever went wrong, this batch is not stored, and the writer lives on: a node
-                // whose writer died would take transactions it can never store.
-                log.log(WARNING, "cannot write " + file + ": " + e);
-                UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(),
-                        e instanceof IOException io ? io : new IOException(e));
-                poolLock.lock();
-                try {   // not on disk, so not stored: forgotten, so that a later copy may try again
-                    for (Map.Entry<TransactionDigest, Pending> each : batch) {
-                        pending.remove(each.getKey());
-                        bytes -= each.getValue().line().length + 2;
-                    }
-                    written.signalAll();
-                } finally {
-                    poolLock.unlock();
-                }
-                batch.forEach(each -> each.getValue().onDisk().completeExceptionally(failure));
-            }
+            return pending.isEmpty() ? null : new Batch(List.copyOf(pending.entrySet()), index.count() == 0);
+        } finally {
+            poolLock.unlock();
         }
+    }
+
+    /** The batch is on disk from {@code offset} on: its lines join the index, its bytes leave the heap, and whoever waits is told. */
+    void wrote(Batch batch, long offset) {
+        poolLock.lock();
+        try {
+            for (Map.Entry<TransactionDigest, Pending> each : batch.entries()) {
+                index.add(each.getKey(), offset, each.getValue().line().length);
+                offset += each.getValue().line().length + 2;
+                pending.remove(each.getKey());
+            }
+            written.signalAll();
+        } finally {
+            poolLock.unlock();
+        }
+        batch.entries().forEach(each -> each.getValue().onDisk().complete(null));
+    }
+
+    /** The batch could not be written: not on disk, so not stored; forgotten, so that a later copy may try again. */
+    void failed(Batch batch, Throwable e) {
+        log.log(WARNING, "cannot write " + file + ": " + e);
+        UncheckedIOException failure = new UncheckedIOException("cannot write " + file + ": " + e.getMessage(),
+                e instanceof IOException io ? io : new IOException(e));
+        poolLock.lock();
+        try {
+            for (Map.Entry<TransactionDigest, Pending> each : batch.entries()) {
+                pending.remove(each.getKey());
+                bytes -= each.getValue().line().length + 2;
+            }
+            written.signalAll();
+        } finally {
+            poolLock.unlock();
+        }
+        batch.entries().forEach(each -> each.getValue().onDisk().completeExceptionally(failure));
     }
 
     /** Refuses new transactions, and returns once the writer has put every one added before on disk (or after 5 s). */
@@ -242,137 +232,62 @@ final class TransactionPool {
         writer.join(5_000);
     }
 
-    /**
-     * Writes the batch where the closing bracket stood, the bracket after it, then forces it to
-     * disk; returns where the batch's first line starts. If that fails half-way (a full disk),
-     * the file is cut back to where it was and the bracket written again, so the next append
-     * starts from a valid file.
-     */
-    private long append(List<Map.Entry<TransactionDigest, Pending>> batch, boolean first) throws IOException {   // on the writer thread only
-        ByteArrayOutputStream text = new ByteArrayOutputStream();
-        for (Map.Entry<TransactionDigest, Pending> each : batch) {
-            if (text.size() > 0 || !first) {
-                text.write(SEPARATOR);
-            }
-            text.write(each.getValue().line());
-        }
-        text.write(CLOSING.getBytes(StandardCharsets.US_ASCII));
-        ByteBuffer bytes = ByteBuffer.wrap(text.toByteArray());
-        String closing = first ? "]\n" : CLOSING;
-        long start = fileLength - closing.length();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            try {
-                for (long position = start; bytes.hasRemaining(); ) {
-                    position += channel.write(bytes, position);
-                }
-                channel.force(false);   // fdatasync: the data, and the new length with it
-                fileLength = start + bytes.limit();
-                return start + (first ? 0 : SEPARATOR.length);
-            } catch (IOException e) {
-                channel.truncate(start);
-                channel.write(ByteBuffer.wrap(closing.getBytes(StandardCharsets.US_ASCII)), start);
-                channel.force(false);
-                throw e;
-            }
-        }
-    }
-
     // --- what the node and catch-up ask --------------------------------------------------------
 
     /** The transactions' size in bytes, as the file holds them (those waiting for the disk too). */
     long bytes() {
-        poolLock.lock();
-        try {
-            return bytes;
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> bytes);
     }
 
     /** Transactions held: on disk, and waiting for it. */
     int held() {
-        poolLock.lock();
-        try {
-            return index.count() + pending.size();
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.count() + pending.size());
     }
 
     boolean contains(TransactionDigest digest) {
-        poolLock.lock();
-        try {
-            return index.contains(digest) || pending.containsKey(digest);
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.contains(digest) || pending.containsKey(digest));
     }
 
     /** Transactions on disk. */
     int count() {
-        poolLock.lock();
-        try {
-            return index.count();
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.count());
     }
 
     /** A copy of the 256 bucket digests of everything on disk ({@link PoolIndex}). */
     long[] bucketDigests() {
-        poolLock.lock();
-        try {
-            return index.bucketDigests();
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.bucketDigests());
     }
 
     /** Where the transaction stands in the order stored, or -1 when it is not on disk. */
     int positionOf(TransactionDigest digest) {
-        poolLock.lock();
-        try {
-            return index.positionOf(digest);
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.positionOf(digest));
     }
 
     /** The digest of the transaction stored at {@code position}. */
     TransactionDigest digestAt(int position) {
-        poolLock.lock();
-        try {
-            return index.digestAt(position);
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.digestAt(position));
     }
 
     /** How many transactions on disk fall in one of catch-up's buckets. */
     int bucketSize(int bucket) {
-        poolLock.lock();
-        try {
-            return index.bucketSize(bucket);
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.bucketSize(bucket));
     }
 
     /** Up to {@code max} positions in the bucket, from its {@code from}-th on ({@link PoolIndex#positionsInBucket}). */
     int[] positionsInBucket(int bucket, int from, int max) {
-        poolLock.lock();
-        try {
-            return index.positionsInBucket(bucket, from, max);
-        } finally {
-            poolLock.unlock();
-        }
+        return locked(() -> index.positionsInBucket(bucket, from, max));
     }
 
     /** The size of the transaction's line at {@code position}, in bytes. */
     int lineLength(int position) {
+        return locked(() -> index.lineLength(position));
+    }
+
+    /** Reads what the pool holds under its lock: a short step, never a disk read. */
+    private <T> T locked(Supplier<T> read) {
         poolLock.lock();
         try {
-            return index.lineLength(position);
+            return read.get();
         } finally {
             poolLock.unlock();
         }

@@ -310,24 +310,24 @@ class PeerNodeTest {
 
     @Test
     void normalizesAddressesAndRefusesWhatIsNotWsHostPort() {
-        assertEquals("ws://localhost:4001", PeerAddresses.normalize("ws://LOCALHOST:4001/"));
-        assertEquals("ws://[::1]:4001", PeerAddresses.normalize("ws://[::1]:4001"));
+        assertEquals("ws://localhost:4001", WsAddress.normalize("ws://LOCALHOST:4001/"));
+        assertEquals("ws://[::1]:4001", WsAddress.normalize("ws://[::1]:4001"));
         for (String bad : List.of("wss://localhost:4001", "ws://localhost", "localhost:4001", "ws://a@localhost:1",
                 "ws://localhost:4001/x", "ws://localhost:0", "not a uri at all")) {
-            assertEquals(null, PeerAddresses.normalize(bad), bad);
+            assertEquals(null, WsAddress.normalize(bad), bad);
         }
     }
 
     @Test
     void oneHostWrittenTwoWaysIsOneAddress() {
-        assertEquals("ws://127.0.0.2:9000", PeerAddresses.normalize("ws://[::ffff:7f00:2]:9000"), "IPv4-mapped IPv6");
-        assertEquals("ws://127.0.0.2:9000", PeerAddresses.normalize("ws://127.0.0.2:9000"));
-        assertEquals("ws://[fd00::1]:9000", PeerAddresses.normalize("ws://[FD00:0:0:0::0001]:9000"), "RFC 5952's spelling");
-        assertEquals("ws://[2001:db8::1:0:0:1]:9000", PeerAddresses.normalize("ws://[2001:db8:0:0:1:0:0:1]:9000"),
+        assertEquals("ws://127.0.0.2:9000", WsAddress.normalize("ws://[::ffff:7f00:2]:9000"), "IPv4-mapped IPv6");
+        assertEquals("ws://127.0.0.2:9000", WsAddress.normalize("ws://127.0.0.2:9000"));
+        assertEquals("ws://[fd00::1]:9000", WsAddress.normalize("ws://[FD00:0:0:0::0001]:9000"), "RFC 5952's spelling");
+        assertEquals("ws://[2001:db8::1:0:0:1]:9000", WsAddress.normalize("ws://[2001:db8:0:0:1:0:0:1]:9000"),
                 "the first of two equal runs of zeros is the one cut");
-        assertEquals("ws://[::1]:4001", PeerAddresses.normalize("ws://[0:0:0:0:0:0:0:1]:4001"));
-        assertEquals("ws://node.example:4001", PeerAddresses.normalize("ws://Node.Example.:4001"), "a trailing dot");
-        assertEquals(null, PeerAddresses.normalize("ws://" + "a".repeat(400) + ":4001"), "longer than any host name");
+        assertEquals("ws://[::1]:4001", WsAddress.normalize("ws://[0:0:0:0:0:0:0:1]:4001"));
+        assertEquals("ws://node.example:4001", WsAddress.normalize("ws://Node.Example.:4001"), "a trailing dot");
+        assertEquals(null, WsAddress.normalize("ws://" + "a".repeat(400) + ":4001"), "longer than any host name");
     }
 
     // --- the HTTP side of the node's port ----------------------------------------------------
