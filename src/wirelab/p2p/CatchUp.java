@@ -20,7 +20,7 @@ import wirelab.p2p.Message.Type;
  * Catch-up: whenever two nodes connect, and again on a timer, each ends up holding every
  * transaction the other has. Gossip alone reaches only the nodes connected when a transaction
  * is stored; a node that was down, cloned later, or cut off by a partition would miss it for
- * good. So when one of our nodes dials another, the one that accepted starts a reconciliation
+ * good. So when one of our nodes dials another, the one that accepted starts a catch-up
  * as soon as the dialer's HANDSHAKE has come (only the accepter knows, from the dialer's
  * {@code Wirelab-Gossip} header, that the other side speaks these types); and every
  * {@code SYNC_INTERVAL_MS} each node starts one with a neighbour picked at random, so a node
@@ -75,7 +75,7 @@ final class CatchUp {
         this.syncIntervalMs = syncIntervalMs;
     }
 
-    /** One connection's side of a reconciliation: which step comes next on it. Guarded by itself. */
+    /** One connection's side of a catch-up: which step comes next on it. Guarded by itself. */
     static final class Session {
         private boolean syncSent;                        // A: waiting for SYNC_BUCKETS
         private long syncSentNanos;                      // A: when we last started one here
@@ -92,7 +92,7 @@ final class CatchUp {
         }
     }
 
-    /** True when we started no reconciliation on this neighbour's connection within the sync interval. */
+    /** True when we started no catch-up on this neighbour's connection within SYNC_INTERVAL_MS. */
     boolean due(Neighbour neighbour) {
         synchronized (neighbour.catchUp) {
             Session session = neighbour.catchUp;

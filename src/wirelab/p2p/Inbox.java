@@ -110,7 +110,7 @@ final class Inbox {
         from.refused(Refusal.INVALID_MESSAGE);
         if (!from.source.invalid.tryTake(1)) {
             from.refused(Refusal.HUNG_UP_INVALID);
-            from.log(WARNING, "hung up on " + from + ": more than " + Strangers.INVALID_BURST + " invalid messages");
+            from.log(WARNING, "hung up on " + from + ": more than " + Sources.INVALID_BURST + " invalid messages");
             from.close(CloseCode.POLICY_VIOLATION, "too many invalid messages");
             if (from.address() != null) {
                 membership.outgoing().backOff(from.address());

@@ -44,7 +44,7 @@ final class Membership {
     private final String myAddress;
     private final MessageCounts counts;
     private final PeerAddresses addresses;
-    private final Strangers strangers;
+    private final Sources sources;
     private final OutgoingPeers outgoing;
     private final Map<IncomingConnection, Neighbour> incoming = new ConcurrentHashMap<>();
     /** A node of ours and we may hold two connections, one each way: they share one link of the tree (see neighbours()). */
@@ -53,13 +53,13 @@ final class Membership {
 
     /** {@code knownPeers} are normalized addresses, none of them this node's own. */
     Membership(NodeConfig config, String myAddress, List<String> knownPeers, PeerNode node, HttpClient httpClient,
-               MessageCounts counts, PeerAddresses addresses, Strangers strangers) {
+               MessageCounts counts, PeerAddresses addresses, Sources sources) {
         this.config = config;
         this.myAddress = myAddress;
         this.counts = counts;
         this.addresses = addresses;
-        this.strangers = strangers;
-        this.outgoing = new OutgoingPeers(config, myAddress, knownPeers, node, httpClient, counts, strangers,
+        this.sources = sources;
+        this.outgoing = new OutgoingPeers(config, myAddress, knownPeers, node, httpClient, counts, sources,
                 this::linkOf, this::forgetLinkUnlessOpen);
     }
 
@@ -183,7 +183,7 @@ final class Membership {
         if (claimed != null && (addresses.isOwn(claimed) || addresses.dialProblem(claimed, true) != null)) {
             claimed = null;
         }
-        Strangers.Source source = strangers.of(connection.remoteHost(), claimed);
+        Sources.Source source = sources.of(connection.remoteHost(), claimed);
         Outbox outbox = new Outbox(connection.toString(), connection::send, config.limits().maxSendQueueBytes(), why -> {
             source.log.log(log, WARNING, "dropped " + connection + ": " + why);
             connection.abort();
@@ -234,7 +234,7 @@ final class Membership {
         if (overRate > 0) {
             from.refused(Refusal.ADDRESSES_PAST_RATE);
             from.log(INFO, "HANDSHAKE from " + from + ": left " + overRate + " new addresses unlearned: more than "
-                    + Strangers.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Strangers.ADDRESSES_PER_SECOND) + " s");
+                    + Sources.ADDRESS_BURST + " from one source, or one per " + (int) (1 / Sources.ADDRESSES_PER_SECOND) + " s");
         }
         outgoing.learned(learned);
         return joined;

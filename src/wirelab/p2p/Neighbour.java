@@ -22,7 +22,7 @@ import wirelab.TokenBucket;
  * GRAFT and PRUNE) by naming its address in a {@code Wirelab-Gossip} header when it dials, or
  * by sending one of those types itself.
  *
- * <p>Each neighbour has its {@link Strangers.Source}, whose budgets outlive the connection, and
+ * <p>Each neighbour has its {@link Sources.Source}, whose budgets outlive the connection, and
  * two buckets of its own: messages and TRANSACTIONs read from it. When one is empty, the
  * connection's reader waits for it ({@link #paceMessage}), so a peer that floods is read at the
  * rate the limits allow, and the others are not held up by it. What it is sent goes through its
@@ -44,7 +44,7 @@ final class Neighbour {
     final Direction direction;
     final CatchUp.Session catchUp = new CatchUp.Session();
     final Link link;   // shared by the two connections of a pair of our nodes that dialed each other
-    final Strangers.Source source;
+    final Sources.Source source;
     final long openedNanos = System.nanoTime();
     private final TokenBucket messages;
     private final TokenBucket transactions;
@@ -58,7 +58,7 @@ final class Neighbour {
     private volatile long lastHandshakeAnswerNanos;
     private volatile long lastNewTransactionNanos = Long.MIN_VALUE;   // when it last brought a transaction we did not have
 
-    Neighbour(String peer, Direction direction, String address, Link link, Strangers.Source source,
+    Neighbour(String peer, Direction direction, String address, Link link, Sources.Source source,
               NodeConfig.Limits limits, Outbox outbox, BiConsumer<Integer, String> closer, Consumer<byte[]> pinger,
               MessageCounts counts) {
         this.peer = peer;

@@ -29,7 +29,7 @@ import com.google.gson.JsonParser;
  * MAX_CONNECTIONS=1000             incoming WebSocket connections at most, clients included; one more gets 503
  *                                  (lowered at start when ulimit -n is too small for it: see maxConnectionsFor)
  * PING_INTERVAL_MS=15000           a connection silent this long is pinged, and dropped if silent as long again
- * SYNC_INTERVAL_MS=10000           how often the node reconciles its pool with a neighbour picked at random
+ * SYNC_INTERVAL_MS=10000           how often the node catches up with a neighbour picked at random (SYNC)
  * LINK_PROXY=                      host:port of an HTTP CONNECT proxy to dial every peer through: a real proxy, or
  *                                  the link simulator that make network LINK_DELAY_MS=300 starts (wirelab.LinkSimulator)
  *

@@ -17,9 +17,10 @@ import wirelab.websocket.HttpResponse;
 
 /**
  * {@code GET /events}: what the node does, live, as Server-Sent Events (plain HTTP,
- * {@code text/event-stream}, the browser's EventSource): one event per message the node
- * receives or sends, with its type, the peer and, for a TRANSACTION whose name is known at
- * that point, its name ({@link TransactionId}).
+ * {@code text/event-stream}, the browser's EventSource): one event for each message the node
+ * receives, and for each it sends but a HANDSHAKE sent in answer to one (peer exchange, and the
+ * heartbeat's ask for addresses), with its type, the peer and, for a TRANSACTION whose name is
+ * known at that point, its name ({@link TransactionId}).
  *
  * <pre>
  * data: {"direction":"out","type":"TRANSACTION","peer":"ws://localhost:4002","id":"\"tx-1\""}

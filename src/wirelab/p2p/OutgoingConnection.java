@@ -36,7 +36,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     final String address;
     private final PeerNode node;
     private final MessageCounts counts;
-    private final Strangers.Source source;
+    private final Sources.Source source;
     private final NodeConfig.Limits limits;
     private final Link link;
     private final StringBuilder partial = new StringBuilder();   // a text message arriving in parts
@@ -45,7 +45,7 @@ final class OutgoingConnection implements WebSocket.Listener {
     private volatile Neighbour neighbour;   // set when it opens: what gossip sees of this connection
     private int messageBytes;   // UTF-8 bytes of the text message now arriving in parts
 
-    OutgoingConnection(String address, PeerNode node, MessageCounts counts, Strangers.Source source, NodeConfig.Limits limits,
+    OutgoingConnection(String address, PeerNode node, MessageCounts counts, Sources.Source source, NodeConfig.Limits limits,
                        Link link) {
         this.address = address;
         this.link = link;
@@ -147,6 +147,7 @@ final class OutgoingConnection implements WebSocket.Listener {
                 node.receive(text, neighbour);
             } catch (RuntimeException e) {   // a bug of ours must not kill the connection's reader silently
                 neighbour.log(WARNING, "could not handle a message from " + address + ": " + e + "; closing with 1011");
+                neighbour.refused(Refusal.FAILED_ON_MESSAGE);
                 close(CloseCode.INTERNAL_ERROR, "the node failed on a message");
                 return null;
             }

@@ -51,7 +51,7 @@ final class OutgoingPeers {
     private final PeerNode node;
     private final HttpClient httpClient;
     private final MessageCounts counts;
-    private final Strangers strangers;
+    private final Sources sources;
     private final Function<String, Link> linkOf;
     private final Consumer<String> connectionGone;
     private final AddressBook book = new AddressBook();
@@ -74,13 +74,13 @@ final class OutgoingPeers {
      * to one closed or could not open.
      */
     OutgoingPeers(NodeConfig config, String myAddress, List<String> knownPeers, PeerNode node, HttpClient httpClient,
-                  MessageCounts counts, Strangers strangers, Function<String, Link> linkOf, Consumer<String> connectionGone) {
+                  MessageCounts counts, Sources sources, Function<String, Link> linkOf, Consumer<String> connectionGone) {
         this.config = config;
         this.myAddress = myAddress;
         this.node = node;
         this.httpClient = httpClient;
         this.counts = counts;
-        this.strangers = strangers;
+        this.sources = sources;
         this.linkOf = linkOf;
         this.connectionGone = connectionGone;
         this.dialer = new Dialer(config.limits().dialIntervalMs(), this::open);
@@ -212,7 +212,7 @@ final class OutgoingPeers {
                     .connectTimeout(Duration.ofSeconds(3))   // covers the opening handshake too: a hung peer fails here
                     .header(Neighbour.GOSSIP_HEADER, myAddress)
                     .buildAsync(URI.create(address), new OutgoingConnection(address, node, counts,
-                            strangers.of(address, null), config.limits(), linkOf.apply(address)))
+                            sources.of(address, null), config.limits(), linkOf.apply(address)))
                     .whenComplete((webSocket, error) -> {
                         if (error != null) {
                             couldNotConnect(address, OutgoingConnection.rootMessage(error));

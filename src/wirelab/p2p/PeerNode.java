@@ -17,6 +17,7 @@ import com.google.gson.JsonObject;
 
 import wirelab.Text;
 import wirelab.Trace;
+import wirelab.websocket.CloseCode;
 import wirelab.websocket.HttpResponse;
 import wirelab.websocket.IncomingConnection;
 import wirelab.websocket.WebSocketServer;
@@ -49,7 +50,7 @@ public final class PeerNode implements AutoCloseable {
     private final SeenMessages seenMessages = new SeenMessages();
     private final NodeEvents events = new NodeEvents();
     private final MessageCounts counts = new MessageCounts();
-    private final Strangers strangers;
+    private final Sources sources;
     private final ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient;
 
@@ -66,7 +67,7 @@ public final class PeerNode implements AutoCloseable {
     private PeerNode(NodeConfig config, TransactionPool pool) {
         this.config = config;
         this.pool = pool;
-        this.strangers = new Strangers(config.limits().catchUpBytesPerMinute());
+        this.sources = new Sources(config.limits().catchUpBytesPerMinute());
         this.catchUp = new CatchUp(pool, events, config.syncIntervalMs());
         this.broadcast = new BroadcastTree(pool, events, neighbour -> membership.isKnownPeer(neighbour));
         this.httpClient = NoTls.newClient(virtualThreads, config.linkProxy());
@@ -92,7 +93,7 @@ public final class PeerNode implements AutoCloseable {
         node.myAddress = config.myAddress() != null ? config.myAddress() : "ws://localhost:" + node.server.port();
         node.addresses = new PeerAddresses(node.myAddress, node.server.port(), config.allowedPeerHosts(), config.allowedOrigins());
         node.membership = new Membership(config, node.myAddress, node.knownPeers(), node, node.httpClient, node.counts,
-                node.addresses, node.strangers);
+                node.addresses, node.sources);
         node.inbox = new Inbox(config, node.pool, node.catchUp, node.broadcast, node.seenMessages, node.events, node.counts,
                 node.membership);
         node.heartbeat = new Heartbeat(config, node.membership, node.broadcast, node.catchUp);
@@ -217,9 +218,9 @@ public final class PeerNode implements AutoCloseable {
         return counts.refused();
     }
 
-    /** The counters of the {@code atMost} sources heard from most recently (see {@link Strangers}). */
+    /** The counters of the {@code atMost} sources heard from most recently (see {@link Sources}). */
     java.util.Map<String, Object> sources(int atMost) {
-        return strangers.counters(atMost);
+        return sources.counters(atMost);
     }
 
     /** Messages of {@code type} this node has sent since it started. */
@@ -320,6 +321,22 @@ public final class PeerNode implements AutoCloseable {
             if (gone != null) {
                 broadcast.forget(gone);
             }
+        }
+
+        /** A peer that broke RFC 6455 (1002, 1007, 1009, 1013), or a message this node failed on (1011): counted. */
+        @Override
+        public void onError(IncomingConnection connection, int closeCode, Exception error) {
+            refused(connection.remoteHost(), closeCode == CloseCode.INTERNAL_ERROR ? Refusal.FAILED_ON_MESSAGE : Refusal.BROKE_WEBSOCKET);
+        }
+
+        @Override
+        public void onRefused(String remoteHost, int status) {
+            refused(remoteHost, status == 503 ? Refusal.CONNECTIONS_FULL : Refusal.HANDSHAKE_REFUSED);
+        }
+
+        private void refused(String remoteHost, Refusal reason) {
+            counts.refused(reason);
+            sources.of(remoteHost, null).refused(reason);
         }
     };
 

@@ -3,7 +3,7 @@ package wirelab.p2p;
 /**
  * Every reason a node turns something away, in one ledger: {@code /status} counts each under
  * its label ({@code "refused": {"address on a bad port": 3}}), for the node and for the source
- * it came from ({@link Strangers}), so that tests and users see limits work without reading
+ * it came from ({@link Sources}), so that tests and users see limits work without reading
  * logs. The label of a limit names its setting ({@link NodeConfig}).
  */
 enum Refusal {
@@ -27,7 +27,10 @@ enum Refusal {
     SEND_QUEUE_FULL("dropped: its send queue was full (MAX_SEND_QUEUE_BYTES)"),
     SEND_STALLED("dropped: a write to it blocked (SEND_TIMEOUT_MS)"),
     HTTP_OTHER_HOST("HTTP for another Host"),
-    HTTP_OTHER_ORIGIN("HTTP from another Origin");
+    HTTP_OTHER_ORIGIN("HTTP from another Origin"),
+    HANDSHAKE_REFUSED("an opening handshake refused (400, 403, 405, 426, 431) or too slow"),
+    CONNECTIONS_FULL("no connection slot (503: MAX_CONNECTIONS, MAX_CONNECTIONS_PER_SOURCE)"),
+    BROKE_WEBSOCKET("closed for breaking RFC 6455 (1002, 1007, 1009, 1013)");
 
     final String label;
 

@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 import wirelab.LogQuota;
 import wirelab.Sockets;
@@ -66,10 +67,11 @@ final class WebSocketHandshake {
      * Reads the request: its head, within the deadline and the size limit, read strictly, and a
      * GET. Returns it not yet answered (the server then sends a plain GET to its handler, and
      * checks an upgrade with {@link #refusal}), or null when the connection already got an HTTP
-     * answer instead (400, 405, 431) or went away.
+     * answer instead (400, 405, 431), was dropped for being too slow, or went away. Each refusal
+     * is told to {@code refused}: its status, or 408 for one dropped unanswered.
      */
     static HttpRequest read(Socket socket, InputStream in, OutputStream out, String peer, LogQuota lines,
-                            WebSocketServer.Options options) throws IOException {
+                            WebSocketServer.Options options, IntConsumer refused) throws IOException {
         long deadline = System.nanoTime() + options.handshakeTimeoutMs() * 1_000_000L;
         String head;
         try {
@@ -77,6 +79,7 @@ final class WebSocketHandshake {
         } catch (SocketTimeoutException e) {
             lines.log(log, INFO, peer + " did not finish its opening handshake within " + options.handshakeTimeoutMs()
                     + " ms; dropped");
+            refused.accept(408);
             return null;
         } catch (EOFException e) {
             log.log(DEBUG, peer + " closed before finishing its request");
@@ -84,6 +87,7 @@ final class WebSocketHandshake {
         }
         if (head == null) {
             HttpAnswer.write(out, HttpResponse.text(431, "the header section is larger than " + options.maxHeaderBytes() + " bytes"), peer, lines);
+            refused.accept(431);
             return null;
         }
         if (Trace.on()) {
@@ -94,11 +98,13 @@ final class WebSocketHandshake {
             request = parseRequest(head);
         } catch (MalformedRequest e) {
             HttpAnswer.write(out, HttpResponse.text(400, e.getMessage()), peer, lines);
+            refused.accept(400);
             return null;
         }
         if (!request.method().equals("GET")) {
             HttpAnswer.write(out, new HttpResponse(405, Map.of("Allow", "GET", "Content-Type", "text/plain; charset=utf-8"),
                     ("expected GET, got " + request.method() + "\n").getBytes(StandardCharsets.UTF_8)), peer, lines);
+            refused.accept(405);
             return null;
         }
         return request;

@@ -72,8 +72,17 @@ public final class WebSocketServer implements AutoCloseable {
         default void onClose(IncomingConnection connection, int code, String reason) {
         }
 
-        /** The peer broke the protocol (the connection is then closed with the RFC's code), or onText threw. */
-        default void onError(IncomingConnection connection, Exception error) {
+        /** The peer broke the protocol, or onText threw: the connection is then closed with {@code closeCode}. */
+        default void onError(IncomingConnection connection, int closeCode, Exception error) {
+        }
+
+        /**
+         * A peer was refused before any WebSocket opened, on the thread that refused it: answered
+         * with the HTTP {@code status} (400, 403, 405, 426 or 431 for its request, 503 when the
+         * server is full), or 408 when it was dropped unanswered for not finishing its request in
+         * time. For counting; the peer has been told why already.
+         */
+        default void onRefused(String remoteHost, int status) {
         }
     }
 
@@ -297,6 +306,7 @@ public final class WebSocketServer implements AutoCloseable {
                         ? source.getHostAddress() + " already has " + options.maxConnectionsPerSource() + " connections here, the limit per address"
                         : "this server already has " + options.maxConnections() + " connections in their handshake, its limit";
                 HttpAnswer.write(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer, lines);
+                listener.onRefused(source.getHostAddress(), 503);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -307,7 +317,8 @@ public final class WebSocketServer implements AutoCloseable {
             socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream(), 2048);
             OutputStream out = socket.getOutputStream();
-            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, lines, options);
+            HttpRequest request = WebSocketHandshake.read(socket, in, out, peer, lines, options,
+                    status -> listener.onRefused(source.getHostAddress(), status));
             if (request == null) {   // answered already (400, 405, 431), or the client went away
                 Sockets.closeAfterLastWord(socket, 1_000);   // the client may still be sending its headers
                 return;
@@ -320,6 +331,7 @@ public final class WebSocketServer implements AutoCloseable {
             HttpResponse refusal = WebSocketHandshake.refusal(request, options);
             if (refusal != null) {
                 HttpAnswer.write(out, refusal, peer, lines);
+                listener.onRefused(source.getHostAddress(), refusal.status());
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -327,6 +339,7 @@ public final class WebSocketServer implements AutoCloseable {
                 openCount.decrementAndGet();
                 HttpAnswer.write(out, HttpResponse.text(503, "this server already has " + options.maxConnections()
                         + " WebSocket connections, its limit; try again later"), peer, lines);
+                listener.onRefused(source.getHostAddress(), 503);
                 Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
@@ -420,7 +433,7 @@ public final class WebSocketServer implements AutoCloseable {
                 }
             }
         } catch (WebSocketFrame.ProtocolViolation violation) {
-            listener.onError(connection, violation);
+            listener.onError(connection, violation.closeCode, violation);
             connection.fail(violation.closeCode, violation.getMessage());
         } catch (IOException e) {
             // EOF or reset without a close frame: the peer is gone (killed, network lost)

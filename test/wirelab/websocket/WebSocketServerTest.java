@@ -55,7 +55,7 @@ class WebSocketServerTest {
         }
 
         @Override
-        public void onError(IncomingConnection connection, Exception error) {
+        public void onError(IncomingConnection connection, int closeCode, Exception error) {
             errors.add(error);
         }
     };

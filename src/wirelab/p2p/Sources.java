@@ -9,19 +9,20 @@ import wirelab.RecentlyHeard;
 import wirelab.TokenBucket;
 
 /**
- * What this node remembers about each source of messages, across its reconnects: its log
- * quota, its budgets (addresses it may make us dial, catch-up bytes it may make us upload,
- * invalid messages it may send before we hang up), and counters that {@code /status} shows.
- * gossipsub v1.1 keeps a peer's score past a disconnect for the same reason: a budget a
- * reconnect could reset is no budget.
+ * Every source of messages this node has heard from, friend or stranger, and what it remembers
+ * about each across its reconnects: its log quota, its budgets (addresses it may make us dial,
+ * catch-up bytes it may make us upload, invalid messages it may send before we hang up), and
+ * counters that {@code /status} shows. gossipsub v1.1 keeps a peer's score past a disconnect
+ * for the same reason: a budget a reconnect could reset is no budget.
  *
  * <p>A source is the host a connection comes from. On loopback every node of a one-machine
  * network shares 127.0.0.1, so there a node of ours that names its address in the
  * {@code Wirelab-Gossip} header is a source of its own (a stranger on loopback is already on
  * the machine; the budgets are there against the network), and every other loopback client
- * shares the one source 127.0.0.1. An outgoing connection's source is the address we dialed. At most {@link #MAX_SOURCES} are remembered, the least recently heard forgotten.
+ * shares the one source 127.0.0.1. An outgoing connection's source is the address we dialed.
+ * At most {@link #MAX_SOURCES} are remembered, the least recently heard forgotten.
  */
-final class Strangers {
+final class Sources {
 
     static final int MAX_SOURCES = 1_000;
     /** Addresses one source may add to our address book: a burst, then one every ten seconds (Bitcoin's addr rate). */
@@ -72,7 +73,7 @@ final class Strangers {
 
     private final RecentlyHeard<String, Source> sources;
 
-    Strangers(long catchUpBytesPerMinute) {
+    Sources(long catchUpBytesPerMinute) {
         this.sources = new RecentlyHeard<>(MAX_SOURCES, name -> new Source(name, catchUpBytesPerMinute));
     }
 

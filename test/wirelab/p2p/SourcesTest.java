@@ -35,7 +35,7 @@ import wirelab.websocket.RawWebSocket;
  * stranger over real loopback sockets and reads the node's answer, its /status or its files.
  */
 @Timeout(60)
-class StrangersTest {
+class SourcesTest {
 
     @TempDir
     Path dir;
@@ -64,6 +64,26 @@ class StrangersTest {
         }
         assertEquals(1, node.refused().get("HTTP for another Host"));
         assertEquals(3, node.refused().get("HTTP from another Origin"));
+    }
+
+    /** Refusals in the WebSocket layer are in the one ledger too: a bad request, a foreign page's upgrade, a broken frame. */
+    @Test
+    void upgradesRefusedAndFramesThatBreakTheProtocolAreCounted() throws Exception {
+        PeerNode node = start(NodeConfig.of(folder("a"), freePort(), List.of()));
+        try (RawWebSocket bad = new RawWebSocket(node.port())) {
+            bad.writeAscii("GET / HTTP/1.1\r\nHost: localhost\r\nHost: twice\r\n\r\n");
+            assertTrue(bad.readHead().startsWith("HTTP/1.1 400 "));
+        }
+        try (RawWebSocket foreign = new RawWebSocket(node.port())) {
+            assertTrue(foreign.handshake("Origin: https://evil.example\r\n").startsWith("HTTP/1.1 403 "));
+        }
+        try (RawWebSocket unmasked = RawWebSocket.open(node.port())) {
+            unmasked.sendFrame(0x81, false, "{}".getBytes(StandardCharsets.UTF_8));   // a client's frame must be masked
+            assertEquals(1002, unmasked.readFrame().closeCode());
+        }
+        awaitTrue(() -> node.refused().getOrDefault("closed for breaking RFC 6455 (1002, 1007, 1009, 1013)", 0L) == 1,
+                "the broken frame counted: " + node.refused());
+        assertEquals(2, node.refused().get("an opening handshake refused (400, 403, 405, 426, 431) or too slow"), node.refused().toString());
     }
 
     @Test
@@ -160,7 +180,7 @@ class StrangersTest {
         // Each learned address is dialed once at most (a failed dial drops it), so dials <= addresses learned.
         Thread.sleep(300);
         assertTrue(node.addressBookSize() + node.connectedAddresses().size() + node.attemptingToConnectToAddress().size()
-                <= Strangers.ADDRESS_BURST + 1, "book " + node.addressBookSize());
+                <= Sources.ADDRESS_BURST + 1, "book " + node.addressBookSize());
     }
 
     @Test
@@ -308,7 +328,7 @@ class StrangersTest {
     void aPeerThatKeepsSendingInvalidMessagesIsHungUpOnAndAReconnectDoesNotResetIt() throws Exception {
         PeerNode node = start(NodeConfig.of(folder("a"), freePort(), List.of()));
         try (RawWebSocket peer = RawWebSocket.open(node.port())) {
-            for (int i = 0; i < Strangers.INVALID_BURST + 20; i++) {
+            for (int i = 0; i < Sources.INVALID_BURST + 20; i++) {
                 peer.sendText("not json " + i);
             }
             assertEquals(CloseCode.POLICY_VIOLATION, peer.awaitCloseCode());
