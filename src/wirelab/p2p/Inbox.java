@@ -147,12 +147,14 @@ final class Inbox {
     }
 
     /**
-     * IHAVE, GRAFT and PRUNE are for neighbours: a client that never said HANDSHAKE has no link
-     * to prune or graft. Their data of the wrong shape is logged and passed by.
+     * IHAVE, GRAFT and PRUNE are for admitted neighbours: a client that never said HANDSHAKE, or
+     * one evicted, has no link to prune or graft. Their data of the wrong shape is logged and
+     * passed by.
      */
     private void receiveTreeMessage(Type type, JsonElement data, Neighbour from) {
         if (!from.isAdmitted()) {
-            invalid(from, "ignored a " + type + " from " + from + ": it is not a neighbour (it sent no HANDSHAKE)");
+            invalid(from, "ignored a " + type + " from " + from + ": it is not an admitted neighbour (no HANDSHAKE admitted it,"
+                    + " or it was evicted)");
             return;
         }
         if (from.showedItSpeaksWirelab()) {

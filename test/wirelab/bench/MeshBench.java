@@ -45,7 +45,10 @@ final class MeshBench {
             mesh = formMesh(root.resolve("mesh-" + i));
             meshSeconds[i] = (System.nanoTime() - lastStarted) / 1e9;
         }
-        Bench.record(NODES + " nodes, each knowing two: last start -> full mesh", "s", meshSeconds, "<= 5 s", true, 5);
+        // Each node dials one address per DIAL_INTERVAL_MS (100 ms: Dialer), so the last of 49 dials starts
+        // 4.8 s after the first at best; the target is that, and a second for the rest.
+        Bench.record(NODES + " nodes, each knowing two: last start -> full mesh", "s", meshSeconds,
+                "<= 6 s (49 dials, 100 ms apart)", true, 6);
         HttpClient http = HttpClient.newHttpClient();   // shut down, not closed: close() would wait for its sockets
         try {
             List<WebSocket> entries = new ArrayList<>();
