@@ -40,7 +40,7 @@ import wirelab.p2p.Message.Type;
  *
  * The ids are transaction digests ({@link TransactionDigest}); the buckets and their digests
  * are the {@link PoolIndex}'s. A SYNC_IDS carries whole buckets, at most
- * {@link #Message.MAX_CATCH_UP_IDS} ids: a pool at MAX_POOL_TRANSACTIONS holds about 19,500 a
+ * {@link Message#MAX_CATCH_UP_IDS} ids: a pool at MAX_POOL_TRANSACTIONS holds about 19,500 a
  * bucket. A bucket bigger than that is listed in parts; B answers its first part with every
  * transaction of that bucket the part does not name, so a part never hides one A lacks.
  * Transactions that arrive this way are stored and passed on like any other, so they also

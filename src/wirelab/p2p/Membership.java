@@ -76,7 +76,7 @@ final class Membership {
      * less sought after, than the ones everybody dials), plus our own: peer exchange, as in
      * gossipsub v1.1's PRUNE. An incoming neighbour's address is one it claimed, and was
      * checked as a HANDSHAKE's address is before it is repeated ({@link #opened}). Curriculum
-     * nodes get the curriculum's {@link #handshakeData}.
+     * nodes get the curriculum's {@link OutgoingPeers#handshakeData}.
      */
     List<String> peerExchangeData() {
         List<String> data = new ArrayList<>(outgoing.connectedAddresses());

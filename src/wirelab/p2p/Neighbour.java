@@ -13,8 +13,9 @@ import wirelab.TokenBucket;
  * One connection between this node and another, whichever side dialed it: gossip goes both
  * ways on it. An OUTGOING neighbour is an {@link OutgoingConnection} (the JDK client), known by
  * the address we dialed. An INCOMING one is a {@link wirelab.websocket.IncomingConnection} that a
- * peer opened; it becomes a neighbour with its first HANDSHAKE (until then it is a client, such
- * as add-transaction, and is sent no gossip), and it is known by the address it gives, if any.
+ * peer opened; its first HANDSHAKE asks to be admitted ({@link Membership}; until then it is
+ * a client, such as add-transaction, and is sent no gossip), and it is known by the address it
+ * gives, if any.
  *
  * <p>What a neighbour may be sent depends on what it has shown it speaks. A curriculum node
  * knows HANDSHAKE and TRANSACTION only, so that is all it ever gets. A neighbour shows it

@@ -18,7 +18,7 @@ import javax.net.ssl.TrustManager;
 
 /**
  * The JDK client every outgoing connection of a node goes through, on the node's virtual
- * threads. Peers are dialed at ws:// only ({@link PeerAddresses#normalize} takes no other
+ * threads. Peers are dialed at ws:// only ({@link WsAddress#normalize} takes no other
  * scheme), so the client is given a TLS context that is never set up: left to itself it
  * would build the JDK's default one at start, reading and parsing every CA certificate the
  * JDK trusts, for a protocol it never speaks: 550 classes, 4 MB of start-up cache and 9 MB

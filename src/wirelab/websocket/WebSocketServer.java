@@ -4,9 +4,7 @@ import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.WARNING;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,9 +12,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -305,9 +301,7 @@ public final class WebSocketServer implements AutoCloseable {
                 String why = fromSource > options.maxConnectionsPerSource()
                         ? source.getHostAddress() + " already has " + options.maxConnectionsPerSource() + " connections here, the limit per address"
                         : "this server already has " + options.maxConnections() + " connections in their handshake, its limit";
-                HttpAnswer.write(socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer, lines);
-                listener.onRefused(source.getHostAddress(), 503);
-                Sockets.closeAfterLastWord(socket, 1_000);
+                refuse(socket, socket.getOutputStream(), HttpResponse.text(503, why + "; try again later"), peer, lines);
                 return;
             }
             // Frames are written whole, one write each, so the output needs no buffer, and Nagle's
@@ -330,33 +324,19 @@ public final class WebSocketServer implements AutoCloseable {
             }
             HttpResponse refusal = WebSocketHandshake.refusal(request, options);
             if (refusal != null) {
-                HttpAnswer.write(out, refusal, peer, lines);
-                listener.onRefused(source.getHostAddress(), refusal.status());
-                Sockets.closeAfterLastWord(socket, 1_000);
+                refuse(socket, out, refusal, peer, lines);
                 return;
             }
             if (openCount.incrementAndGet() > options.maxConnections()) {
                 openCount.decrementAndGet();
-                HttpAnswer.write(out, HttpResponse.text(503, "this server already has " + options.maxConnections()
+                refuse(socket, out, HttpResponse.text(503, "this server already has " + options.maxConnections()
                         + " WebSocket connections, its limit; try again later"), peer, lines);
-                listener.onRefused(source.getHostAddress(), 503);
-                Sockets.closeAfterLastWord(socket, 1_000);
                 return;
             }
             unopenedCount.decrementAndGet();
             stillUnopened = false;
             try {
-                WebSocketHandshake.accept(out, request, peer);
-                socket.setSoTimeout(0);   // silence is for the pings to judge (see keepAlive), not a read timeout
-                IncomingConnection connection = new IncomingConnection(socket, out, request, peer, lines, listener, options.closeTimeoutMs());
-                connections.add(connection);
-                handshaking.remove(socket);
-                try {
-                    listener.onOpen(connection);
-                    readMessages(connection, new DataInputStream(connection.heardFromEachRead(in)), unfinished.new Share(source));
-                } finally {
-                    connections.remove(connection);
-                }
+                open(socket, in, out, request, peer, lines);
             } finally {
                 openCount.decrementAndGet();
             }
@@ -373,6 +353,30 @@ public final class WebSocketServer implements AutoCloseable {
         }
     }
 
+    /** Answers a peer that is refused before any WebSocket opens, tells the listener, and closes once the answer is out. */
+    private void refuse(Socket socket, OutputStream out, HttpResponse answer, String peer, LogQuota lines) throws IOException {
+        HttpAnswer.write(out, answer, peer, lines);
+        listener.onRefused(socket.getInetAddress().getHostAddress(), answer.status());
+        Sockets.closeAfterLastWord(socket, 1_000);
+    }
+
+    /** The upgrade is taken: the 101 answer, then the connection's messages until it closes. */
+    private void open(Socket socket, InputStream in, OutputStream out, HttpRequest request, String peer, LogQuota lines)
+            throws IOException {
+        WebSocketHandshake.accept(out, request, peer);
+        socket.setSoTimeout(0);   // silence is for the pings to judge (see keepAlive), not a read timeout
+        IncomingConnection connection = new IncomingConnection(socket, out, request, peer, lines, listener, options.closeTimeoutMs());
+        connections.add(connection);
+        handshaking.remove(socket);
+        try {
+            listener.onOpen(connection);
+            new MessageReader(connection, new DataInputStream(connection.heardFromEachRead(in)),
+                    unfinished.new Share(socket.getInetAddress()), listener, options.maxMessageBytes()).run();
+        } finally {
+            connections.remove(connection);
+        }
+    }
+
     /** The plain-HTTP handler's answer; one that fails is answered 500, and logged within the source's quota. */
     private HttpResponse answerPlainGet(HttpRequest request, String peer, LogQuota lines) {
         try {
@@ -381,111 +385,5 @@ public final class WebSocketServer implements AutoCloseable {
             lines.log(log, WARNING, peer + ": GET " + request.path() + " failed: " + e);
             return HttpResponse.text(500, "this server failed on the request; its log says why");
         }
-    }
-
-    // --- frames into messages (sections 5.4 to 5.6) ----------------------------------------
-
-    private void readMessages(IncomingConnection connection, DataInputStream in, UnfinishedMessages.Share share) {
-        ByteArrayOutputStream message = null;   // non-null while a fragmented message is open
-        int messageOpcode = 0;
-        try {
-            while (true) {
-                long room = options.maxMessageBytes() - (message == null ? 0 : message.size());
-                WebSocketFrame frame = WebSocketFrame.read(in, room, share, connection.toString());
-                byte[] complete = null;   // set when this frame ends a message
-                switch (frame.opcode()) {
-                    case WebSocketFrame.TEXT, WebSocketFrame.BINARY -> {
-                        if (message != null) {
-                            throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR,
-                                    "a new message started before the fragmented one was finished");
-                        }
-                        messageOpcode = frame.opcode();
-                        if (frame.fin()) {   // the usual case, a message in one frame: its payload is the message
-                            complete = frame.payload();
-                        } else {
-                            message = new ByteArrayOutputStream();
-                            keepFragment(message, frame, share);
-                        }
-                    }
-                    case WebSocketFrame.CONTINUATION -> {
-                        if (message == null) {
-                            throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR,
-                                    "a continuation frame came with no message to continue");
-                        }
-                        keepFragment(message, frame, share);
-                        if (frame.fin()) {
-                            complete = message.toByteArray();
-                            message = null;
-                        }
-                    }
-                    // Control frames may come between the fragments of a message (5.4), so a
-                    // ping is answered at once, even in the middle of a long message.
-                    case WebSocketFrame.PING -> connection.sendPong(frame.payload());
-                    case WebSocketFrame.PONG -> listener.onPong(connection, frame.payload());   // unasked ones too: 5.5.3 allows them
-                    case WebSocketFrame.CLOSE -> {
-                        receiveClose(connection, frame.payload());
-                        return;
-                    }
-                }
-                if (complete != null) {
-                    deliver(connection, messageOpcode, complete);
-                    share.release();
-                }
-            }
-        } catch (WebSocketFrame.ProtocolViolation violation) {
-            listener.onError(connection, violation.closeCode, violation);
-            connection.fail(violation.closeCode, violation.getMessage());
-        } catch (IOException e) {
-            // EOF or reset without a close frame: the peer is gone (killed, network lost)
-            connection.reportClosed(CloseCode.ABNORMAL_CLOSURE,
-                    connection.state() != IncomingConnection.State.OPEN ? "closed by us" : "connection lost: " + describe(e));
-        } finally {
-            share.release();
-        }
-    }
-
-    /** A fragment of a message in parts, kept until its last: its bytes count against the memory for unfinished messages. */
-    private static void keepFragment(ByteArrayOutputStream message, WebSocketFrame frame, UnfinishedMessages.Share share)
-            throws WebSocketFrame.ProtocolViolation {
-        if (!share.take(frame.payload().length)) {
-            throw new WebSocketFrame.ProtocolViolation(CloseCode.TRY_AGAIN_LATER, "the server holds all it may of "
-                    + "messages still arriving (from this address, or in all); " + message.size() + " bytes into a message");
-        }
-        message.writeBytes(frame.payload());
-    }
-
-    private void deliver(IncomingConnection connection, int opcode, byte[] payload) throws WebSocketFrame.ProtocolViolation {
-        if (opcode == WebSocketFrame.BINARY) {
-            log.log(DEBUG, connection + ": ignored a binary message of " + payload.length + " bytes");
-            return;
-        }
-        String text = WebSocketFrame.utf8(payload, "text message");
-        try {
-            listener.onText(connection, text);
-        } catch (RuntimeException e) {   // a failure of ours: the peer is told so (1011), the server goes on
-            throw new WebSocketFrame.ProtocolViolation(CloseCode.INTERNAL_ERROR, "the server failed on a message: " + e);
-        }
-    }
-
-    /** The peer's close frame: check it, answer with the same code, then close TCP (7.1.5, 7.4). */
-    private void receiveClose(IncomingConnection connection, byte[] payload) throws IOException {
-        int code = CloseCode.NO_STATUS_RECEIVED;
-        String reason = "";
-        if (payload.length == 1) {
-            throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR, "a close frame payload of 1 byte");
-        }
-        if (payload.length >= 2) {
-            code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-            if (!CloseCode.maySend(code)) {
-                throw new WebSocketFrame.ProtocolViolation(CloseCode.PROTOCOL_ERROR, "close code " + code + " may not be sent");
-            }
-            reason = WebSocketFrame.utf8(Arrays.copyOfRange(payload, 2, payload.length), "close reason");
-        }
-        connection.answerClose(payload.length >= 2 ? Arrays.copyOf(payload, 2) : new byte[0]);
-        connection.reportClosed(code, reason);
-    }
-
-    private static String describe(IOException e) {
-        return e instanceof EOFException ? "end of stream" : e instanceof SocketException ? e.getMessage() : e.toString();
     }
 }

@@ -10,7 +10,7 @@ import java.util.Locale;
 /**
  * {@code make bench}: the figures behind every performance claim in the README. Each figure is
  * measured at least three times after a warm-up and printed as min / median; each run checks
- * its own result (complete output, exactly-once delivery) and a wrong result fails the bench.
+ * its own result (complete output, each transaction stored once on every node) and a wrong result fails the bench.
  * A slow result is only a figure. {@code make bench ARGS="exchange websocket mesh growth catch-up links"} runs a part.
  */
 public final class Bench {
