@@ -1,7 +1,5 @@
 package wirelab.p2p;
 
-import wirelab.websocket.JdkClient;
-import wirelab.websocket.RawWebSocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +26,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+
+import wirelab.websocket.JdkClient;
+import wirelab.websocket.RawWebSocket;
 
 @Timeout(60)
 class PeerNodeTest {
@@ -430,10 +433,27 @@ class PeerNodeTest {
         }
     }
 
-    /** A free loopback port. Nodes need their port before they start, since peers dial it. */
+    private static final AtomicInteger nextPort = new AtomicInteger(20_000 + new Random().nextInt(8_000));
+
+    /**
+     * A free loopback port: nodes need theirs before they start, since peers dial it. Picked
+     * below the kernel's ephemeral range (32768 and up here), and never the same twice in a
+     * run: a port picked with port 0 is ephemeral, and one of the many outgoing connections a
+     * test makes can take it before its node binds it.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+        for (int tries = 0; tries < 12_000; tries++) {
+            int port = nextPort.getAndIncrement();
+            if (port >= 32_000) {
+                nextPort.set(20_000);
+                continue;
+            }
+            try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return probe.getLocalPort();
+            } catch (IOException taken) {
+                // in use: the next one
+            }
         }
+        throw new IOException("no free loopback port between 20000 and 32000");
     }
 }
