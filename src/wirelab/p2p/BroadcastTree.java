@@ -5,7 +5,6 @@ import static java.lang.System.Logger.Level.WARNING;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +23,8 @@ import wirelab.p2p.Message.Type;
  *
  * <pre>
  *  A stores a new transaction:   TRANSACTION (as checked) -> every eager neighbour and every curriculum one
- *  once a second:                IHAVE {"ids": [...]}     -> D_LAZY lazy neighbours picked at random: the ids
- *                                                            stored in the last two seconds, each once a link
+ *  once a second:                IHAVE {"ids": [...]}     -> the D_LAZY lazy neighbours told longest ago: the
+ *                                                            ids stored lately, each once a link
  *  B receives a second copy:     PRUNE {}                 -> the one that sent it: the link turns lazy, both ends
  *  C has an IHAVE and, a round   GRAFT {"ids": [...]}     -> the announcer: the link turns eager, and the
  *    trip or so later, still no transaction                  announcer sends the transactions
@@ -41,7 +40,9 @@ import wirelab.p2p.Message.Type;
  * round-trip time, measured with WebSocket pings ({@link Link#rttSample}): a GRAFT waits one
  * and a half round trips past the IHAVE, so a copy that is merely on its way over a slow link
  * is not asked for twice. IHAVEs go only where they can help: to a few lazy links a round,
- * never back to the neighbour a transaction came from, and never twice for one id on a link.
+ * taking turns, so that each hears of every id (a node the tree missed is told by every lazy
+ * neighbour it has, not by luck); never back to the neighbour a transaction came from, and
+ * never twice for one id on a link.
  * Catch-up ({@link CatchUp}) on a timer is the last resort.
  *
  * <p>Bounded against a peer that misbehaves: an IHAVE or GRAFT lists at most
@@ -54,10 +55,14 @@ final class BroadcastTree {
 
     /** How often IHAVEs go out: gossipsub's heartbeat. */
     static final long IHAVE_INTERVAL_MS = 1_000;
-    /** Lazy neighbours sent an IHAVE each round: enough that a node off the tree hears within about a second. */
+    /** Lazy neighbours sent an IHAVE each round (gossipsub's D_lazy): a node off the tree hears within a second or so. */
     static final int D_LAZY = 3;
-    /** An id is offered in the IHAVEs of this many rounds after it is stored (gossipsub's history_gossip). */
-    static final int ANNOUNCE_ROUNDS = 2;
+    /**
+     * An id is offered in the IHAVEs of this many rounds after it is stored (gossipsub's
+     * history_gossip): every lazy link of a node at the default limits (MAX_PEERS +
+     * MAX_INCOMING_PEERS = 40) takes its turn within them, D_LAZY a round.
+     */
+    static final int ANNOUNCE_ROUNDS = 14;
     /**
      * The GRAFT timeout until a link's round trip is measured, and its bounds after. At least a
      * second, an IHAVE round: a copy that is only late (a busy node, a burst) costs nothing if
@@ -126,15 +131,18 @@ final class BroadcastTree {
     }
 
     /**
-     * Once a round ({@link #IHAVE_INTERVAL_MS}): one IHAVE to each of {@link #D_LAZY} lazy
-     * neighbours picked at random, naming the transactions stored in the last
-     * {@link #ANNOUNCE_ROUNDS} rounds that did not come from it and were not announced to it.
+     * Once a round ({@link #IHAVE_INTERVAL_MS}): one IHAVE to each of the {@link #D_LAZY} lazy
+     * neighbours told longest ago that have something to hear: the transactions stored in the
+     * last {@link #ANNOUNCE_ROUNDS} rounds that did not come from them and were not announced
+     * to them. Turns, not a random pick: with a random pick, a node the tree missed whose
+     * neighbours have many lazy links was, now and then, told by none of them in time.
      */
     void flushAnnouncements(List<Neighbour> neighbours) {
         List<Stored> window;
+        long now = System.nanoTime();
         synchronized (this) {
-            long oldest = System.nanoTime() - ANNOUNCE_ROUNDS * IHAVE_INTERVAL_MS * 1_000_000;
-            while (!recent.isEmpty() && recent.peekFirst().atNanos() - oldest < 0) {
+            long oldest = now - ANNOUNCE_ROUNDS * IHAVE_INTERVAL_MS * 1_000_000;
+            while (!recent.isEmpty() && (recent.peekFirst().atNanos() - oldest < 0 || recent.size() > Link.MAX_ANNOUNCED)) {
                 recent.pollFirst();
             }
             window = List.copyOf(recent);
@@ -142,18 +150,27 @@ final class BroadcastTree {
         if (window.isEmpty()) {
             return;
         }
-        List<Neighbour> lazy = new ArrayList<>(neighbours.stream().filter(n -> n.speaksWirelab() && !n.link.isEager()).toList());
-        Collections.shuffle(lazy);
-        for (Neighbour neighbour : lazy.subList(0, Math.min(D_LAZY, lazy.size()))) {
+        List<Neighbour> lazy = neighbours.stream().filter(n -> n.speaksWirelab() && !n.link.isEager())
+                .sorted(Comparator.comparingLong(n -> n.link.lastIHaveNanos())).toList();
+        int told = 0;
+        for (Neighbour neighbour : lazy) {
+            if (told == D_LAZY) {
+                break;
+            }
             List<TransactionDigest> ids = new ArrayList<>();
             for (Stored stored : window) {
                 if (stored.from() != neighbour && neighbour.link.announce(stored.id())) {
                     ids.add(stored.id());
                 }
             }
+            if (ids.isEmpty()) {
+                continue;   // nothing new for it: its turn goes to the next
+            }
             for (int start = 0; start < ids.size(); start += Message.MAX_TREE_IDS) {
                 send(neighbour, Type.IHAVE, ids.subList(start, Math.min(ids.size(), start + Message.MAX_TREE_IDS)));
             }
+            neighbour.link.sentIHave(now);
+            told++;
         }
     }
 

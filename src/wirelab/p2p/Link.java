@@ -16,6 +16,7 @@ final class Link {
     static final int MAX_ANNOUNCED = 10_000;
 
     private boolean eager;
+    private long lastIHaveNanos = Long.MIN_VALUE;   // when this link was last sent an IHAVE: it takes its turn
     private final Set<TransactionDigest> announced = new LinkedHashSet<>();
     private double srttMs = -1;   // RFC 6298's smoothed round-trip time and its variation; -1 until measured
     private double rttvarMs;
@@ -42,6 +43,15 @@ final class Link {
             oldest.remove();
         }
         return true;
+    }
+
+    /** When this link was last sent an IHAVE ({@link Long#MIN_VALUE}: never), so that lazy links take turns. */
+    synchronized long lastIHaveNanos() {
+        return lastIHaveNanos;
+    }
+
+    synchronized void sentIHave(long nowNanos) {
+        lastIHaveNanos = nowNanos;
     }
 
     synchronized boolean takeAnnounced(TransactionDigest id) {

@@ -145,6 +145,29 @@ class BroadcastTreeTest {
     }
 
     @Test
+    void lazyLinksTakeTurnsSoThatEachHearsOfEveryTransaction() throws Exception {
+        Peer source = peer("ws://source:1");
+        List<Peer> lazy = new ArrayList<>();
+        List<Neighbour> neighbours = new ArrayList<>(List.of(source.neighbour()));
+        for (int i = 0; i < 2 * BroadcastTree.D_LAZY; i++) {
+            lazy.add(peer("ws://lazy-" + i + ":1"));
+            neighbours.add(lazy.get(i).neighbour());
+        }
+        String json = "{\"id\":\"once\"}";
+        TransactionDigest once = digest("once");
+        pool.add(once, json).get(5, TimeUnit.SECONDS);
+        tree.broadcast(once, "\"once\"", json, false, source.neighbour(), neighbours);
+        tree.flushAnnouncements(neighbours);
+        Thread.sleep(2);   // the next round's turns follow the time each link was told
+        tree.flushAnnouncements(neighbours);
+        for (Peer peer : lazy) {
+            assertEquals(List.of("{\"type\":\"IHAVE\",\"data\":{\"ids\":[\"" + once + "\"]}}"), peer.received(1),
+                    "two rounds of " + BroadcastTree.D_LAZY + " IHAVEs tell each of six lazy links once: " + peer.neighbour());
+        }
+        assertEquals(List.of(), source.received(0), "none back to the source");
+    }
+
+    @Test
     void aGraftMakesTheLinkEagerAndSendsOnlyWhatWasAnnouncedOnIt() throws Exception {
         Peer a = peer("ws://a:1");
         Peer source = peer("ws://source:1");

@@ -148,8 +148,9 @@ class GrowingNetworkTest {
 
     private static void awaitEveryNodeHolds(List<PeerNode> network, int count, String what) throws InterruptedException {
         await(() -> network.stream().allMatch(n -> n.transactionCount() >= count), 20, () -> {
-            long short_ = network.stream().filter(n -> n.transactionCount() < count).count();
-            return what + ": " + short_ + " of " + network.size() + " nodes hold fewer than " + count;
+            List<String> short_ = network.stream().filter(n -> n.transactionCount() < count)
+                    .map(n -> n.address() + " holds " + n.transactionCount() + ", its links " + n.neighbours()).toList();
+            return what + ": " + short_.size() + " of " + network.size() + " nodes hold fewer than " + count + ": " + short_;
         });
         for (PeerNode node : network) {
             assertEquals(count, node.transactionCount(), node.address() + " holds a transaction twice or one it was not sent");
