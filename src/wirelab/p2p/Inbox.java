@@ -105,9 +105,14 @@ final class Inbox {
      * violation) and its address backed off; the budget outlives the connection, so
      * reconnecting does not renew it.
      */
-    void invalid(Neighbour from, String line) {
+    private void invalid(Neighbour from, String line) {
+        invalid(from, Refusal.INVALID_MESSAGE, line);
+    }
+
+    /** The same, counted under {@code reason}: a forged or altered transaction is no honest mistake either. */
+    private void invalid(Neighbour from, Refusal reason, String line) {
         from.log(WARNING, line);
-        from.refused(Refusal.INVALID_MESSAGE);
+        from.refused(reason);
         if (!from.source.invalid.tryTake(1)) {
             from.refused(Refusal.HUNG_UP_INVALID);
             from.log(WARNING, "hung up on " + from + ": more than " + Sources.INVALID_BURST + " invalid messages");
@@ -207,22 +212,19 @@ final class Inbox {
 
     /** True, counted and logged, when this node will not store a new transaction: its signature, its size, the pool's. */
     private boolean refused(JsonObject transaction, String json, String name, Neighbour from) {
+        String line = "refused transaction " + Text.abbreviate(name) + " from " + from + ": ";
+        Refusal refusal;
         try {
-            if (SignedTransaction.check(transaction) == SignedTransaction.Verdict.UNSIGNED && config.limits().requireSignatures()) {
-                throw new SignedTransaction.Refused(Refusal.UNSIGNED, "it is not signed, and this node takes signed ones only");
-            }
-        } catch (SignedTransaction.Refused refused) {
-            refusedTransaction(from, refused.refusal, "refused transaction " + Text.abbreviate(name) + " from " + from + ": "
-                    + refused.getMessage());
+            refusal = refusal(transaction, json);
+        } catch (SignedTransaction.Refused refused) {   // forged, altered or malformed: no honest mistake, so charged as invalid
+            invalid(from, refused.refusal, line + refused.getMessage());
             return true;
         }
-        Refusal refusal = refusal(json);
         if (refusal != null) {
             from.refused(refusal);
-            from.log(WARNING, "refused transaction " + Text.abbreviate(name) + " from " + from + ": " + refusal.label);
-            return true;
+            from.log(WARNING, line + refusal.label);
         }
-        return false;
+        return refusal != null;
     }
 
     /**
@@ -255,20 +257,14 @@ final class Inbox {
     }
 
     /**
-     * A transaction refused for its signature: counted, logged within the quota, and charged to
-     * the source's budget of invalid messages, as a forged or altered copy is no honest mistake.
+     * Why a new transaction cannot be stored, or null: unsigned where REQUIRE_SIGNATURES, too
+     * big, or the pool at MAX_POOL_BYTES or MAX_POOL_TRANSACTIONS. Throws when it is signed and
+     * the signature fails.
      */
-    private void refusedTransaction(Neighbour from, Refusal refusal, String line) {
-        from.refused(refusal);
-        from.log(WARNING, line);
-        if (refusal != Refusal.UNSIGNED && !from.source.invalid.tryTake(1)) {
-            from.refused(Refusal.HUNG_UP_INVALID);
-            from.close(CloseCode.POLICY_VIOLATION, "too many invalid messages");
+    private Refusal refusal(JsonObject transaction, String transactionJson) throws SignedTransaction.Refused {
+        if (SignedTransaction.check(transaction) == SignedTransaction.Verdict.UNSIGNED && config.limits().requireSignatures()) {
+            return Refusal.UNSIGNED;
         }
-    }
-
-    /** Why a new transaction cannot be stored, or null: too big, or the pool at MAX_POOL_BYTES or MAX_POOL_TRANSACTIONS. */
-    private Refusal refusal(String transactionJson) {
         int bytes = Text.utf8Length(transactionJson);
         if (bytes > config.limits().maxTransactionBytes()) {
             return Refusal.TRANSACTION_TOO_LARGE;
