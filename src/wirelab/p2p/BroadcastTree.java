@@ -253,10 +253,11 @@ final class BroadcastTree {
         }
     }
 
-    /** The transactions a GRAFT asked for, read from the pool as the connection takes them. */
+    /** The transactions a GRAFT asked for, read from the pool (one open file) as the connection takes them. */
     private final class GraftAnswer implements Outbox.Producer {
         private final Neighbour to;
         private final List<TransactionDigest> ids;
+        private final TransactionPool.Reader reader = pool.reader();
         private int next;
 
         GraftAnswer(Neighbour to, List<TransactionDigest> ids) {
@@ -267,7 +268,7 @@ final class BroadcastTree {
         @Override
         public String next() {
             while (next < ids.size()) {
-                String transaction = pool.transactionJson(ids.get(next++));
+                String transaction = reader.transactionJson(ids.get(next++));
                 if (transaction != null) {
                     String text = Message.transaction(transaction, true);
                     to.countSent(Type.TRANSACTION, text);
@@ -280,6 +281,7 @@ final class BroadcastTree {
 
         @Override
         public void close() {
+            reader.close();
         }
     }
 

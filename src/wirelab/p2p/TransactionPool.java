@@ -300,7 +300,7 @@ final class TransactionPool {
         }
     }
 
-    /** A reader for a loop that sends many transactions (catch-up): one open file for all of them. */
+    /** A reader for a loop that sends many transactions (catch-up, a GRAFT's answer): one open file for all of them. */
     Reader reader() {
         return new Reader();
     }
