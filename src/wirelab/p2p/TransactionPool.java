@@ -59,7 +59,6 @@ import wirelab.AtomicFile;
 final class TransactionPool {
 
     private static final System.Logger log = System.getLogger("peer-node");
-    static final int BUCKETS = PoolIndex.BUCKETS;
 
     /** Most transactions added and not yet on disk; past it, add() waits for the writer. */
     static final int MAX_UNWRITTEN = 10_000;

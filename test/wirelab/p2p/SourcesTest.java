@@ -205,7 +205,7 @@ class SourcesTest {
                 String buckets = stranger.readText();
                 assertTrue(buckets.contains("SYNC_BUCKETS"), buckets);
                 List<String> all = new ArrayList<>();
-                for (int b = 0; b < TransactionPool.BUCKETS; b++) {
+                for (int b = 0; b < PoolIndex.BUCKETS; b++) {
                     all.add(String.valueOf(b));
                 }
                 stranger.sendText("{\"type\":\"SYNC_IDS\",\"data\":{\"buckets\":[" + String.join(",", all) + "],\"ids\":[]}}");
