@@ -17,6 +17,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import wirelab.AtomicFile;
+import wirelab.Text;
 
 /**
  * The layout of {@code transactions.json}, stated here once, and how {@link TransactionPool}
@@ -147,7 +148,7 @@ final class PoolFile {
                 canonical = false;
                 return true;
             }
-            int length = json.getBytes(StandardCharsets.UTF_8).length;   // well-formed, or the digest would have refused it
+            int length = Text.utf8Length(json);   // exact: well-formed, or the digest would have refused it
             long at = kept == 0 ? offset : offset + SEPARATOR.length();
             if (!sink.keep(digest, at, length)) {   // written by hand, or by an older version: kept once
                 duplicates++;
