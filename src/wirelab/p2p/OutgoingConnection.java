@@ -83,16 +83,12 @@ final class OutgoingConnection implements WebSocket.Listener {
             }
             case PING -> {
                 silence.pingSent();
-                try {
-                    webSocket.sendPing(ByteBuffer.allocate(0));
-                } catch (IllegalStateException e) {
-                    // a ping is still being sent: the silence goes on counting
-                }
+                ping(new byte[0]);   // if one is still being sent, the silence goes on counting
             }
         }
     }
 
-    /** A ping whose pong times the round trip; skipped while one is still on its way (the client sends one at a time). */
+    /** A ping (its payload, if any, the time it left: {@link Neighbour#ping}); skipped while one is still on its way (the client sends one at a time). */
     private void ping(byte[] payload) {
         try {
             webSocket.sendPing(ByteBuffer.wrap(payload));
