@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -192,6 +193,17 @@ class NodeProcessFaultTest {
         }
     }
 
+    /** A pool file laid out as a node writes it, one transaction a line; {@code transaction} makes the i-th, from 0. */
+    static void writePool(Path file, int count, IntFunction<String> transaction) throws IOException {
+        try (var out = Files.newBufferedWriter(file)) {
+            out.write("[\n");
+            for (int i = 0; i < count; i++) {
+                out.write((i == 0 ? "" : ",\n") + transaction.apply(i));
+            }
+            out.write("\n]\n");
+        }
+    }
+
     /** VmRSS of a process, from /proc (Linux). */
     static long residentMb(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
@@ -274,13 +286,7 @@ class NodeProcessFaultTest {
         Path folder = Files.createDirectories(dir.resolve("big-pool"));
         Files.writeString(folder.resolve(".env"), "PORT=" + port + "\n");
         String memo = "m".repeat(5_000);
-        try (var out = Files.newBufferedWriter(folder.resolve("transactions.json"))) {
-            out.write("[\n");
-            for (int i = 0; i < 20_000; i++) {
-                out.write((i == 0 ? "" : ",\n") + "{\"id\":\"big-" + i + "\",\"memo\":\"" + memo + "\"}");
-            }
-            out.write("\n]\n");
-        }
+        writePool(folder.resolve("transactions.json"), 20_000, i -> "{\"id\":\"big-" + i + "\",\"memo\":\"" + memo + "\"}");
         process = new ProcessBuilder("scripts/run-node.sh", folder.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("big-pool.log").toFile()).start();
         PeerNodeTest.awaitTrue(() -> httpStatus("ws://localhost:" + port).contains("\"transactionCount\":20000"),

@@ -14,9 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +24,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import wirelab.LogCapture;
 import wirelab.websocket.IncomingConnection;
 import wirelab.websocket.RawWebSocket;
 import wirelab.websocket.WebSocketServer;
@@ -105,14 +103,7 @@ class NodeUnderAttackTest {
         int port = freePort();
         Path folder = Files.createDirectories(dir.resolve("tiny"));
         Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nMAX_POOL_TRANSACTIONS=4000000\n");
-        try (var out = Files.newBufferedWriter(folder.resolve("transactions.json"))) {
-            out.write("[\n");
-            for (int i = 1; i <= 4_000_000; i++) {
-                out.write(i == 1 ? "" : ",\n");
-                out.write("{\"id\":" + (1_000_000 + i) + "}");
-            }
-            out.write("\n]\n");
-        }
+        NodeProcessFaultTest.writePool(folder.resolve("transactions.json"), 4_000_000, i -> "{\"id\":" + (1_000_001 + i) + "}");
         startProcess(folder, "tiny.log");
         long started = System.nanoTime();
         await(() -> httpGet(port, "/status").contains("\"transactionCount\":4000000"), 60, "/status answers with the whole pool");
@@ -209,26 +200,8 @@ class NodeUnderAttackTest {
     @Test
     void aHandshakeReflectorMakesTheNodeDialAtMostFiftyTimesInFiveSeconds() throws Exception {
         PeerNode node = start(List.of());
-        AtomicInteger dials = new AtomicInteger();
-        Handler counter = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getMessage().startsWith("connecting to ws://localhost:") && record.getMessage().endsWith("(from the address book)")) {
-                    dials.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger("peer-node");
-        logger.addHandler(counter);
-        try (RawWebSocket reflector = RawWebSocket.open(node.port())) {
+        LogCapture log = new LogCapture("peer-node");
+        try (log; RawWebSocket reflector = RawWebSocket.open(node.port())) {
             for (int round = 0; round < 200; round++) {
                 List<String> fresh = new ArrayList<>();
                 for (int i = 0; i < 100; i++) {
@@ -237,11 +210,11 @@ class NodeUnderAttackTest {
                 reflector.sendText("{\"type\":\"HANDSHAKE\",\"data\":[" + String.join(",", fresh) + "]}");
             }
             Thread.sleep(5_000);
-        } finally {
-            logger.removeHandler(counter);
         }
-        assertTrue(dials.get() <= 50, dials.get() + " dials in 5 s");
-        assertTrue(dials.get() > 0, "it does dial what it learned");
+        long dials = log.lines().stream()
+                .filter(line -> line.startsWith("connecting to ws://localhost:") && line.endsWith("(from the address book)")).count();
+        assertTrue(dials <= 50, dials + " dials in 5 s");
+        assertTrue(dials > 0, "it does dial what it learned");
     }
 
     // --- exhaustion: peers that stop reading ----------------------------------------------------
@@ -258,13 +231,8 @@ class NodeUnderAttackTest {
         Path folder = Files.createDirectories(dir.resolve("stalled"));
         Files.writeString(folder.resolve(".env"), "PORT=" + port + "\nSEND_TIMEOUT_MS=3000\n");
         String memo = "m".repeat(640);
-        try (var out = Files.newBufferedWriter(folder.resolve("transactions.json"))) {
-            out.write("[\n");
-            for (int i = 0; i < 100_000; i++) {
-                out.write((i == 0 ? "" : ",\n") + "{\"id\":\"pool-" + i + "\",\"memo\":\"" + memo + "\"}");
-            }
-            out.write("\n]\n");
-        }
+        NodeProcessFaultTest.writePool(folder.resolve("transactions.json"), 100_000,
+                i -> "{\"id\":\"pool-" + i + "\",\"memo\":\"" + memo + "\"}");
         startProcess(folder, "stalled.log");
         await(() -> httpGet(port, "/status").contains("\"transactionCount\":100000"), 60, "the node is up with its pool");
         List<String> allBuckets = new ArrayList<>();

@@ -13,9 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -25,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import wirelab.LogCapture;
 import wirelab.LogLine;
 import wirelab.websocket.CloseCode;
 import wirelab.websocket.RawWebSocket;
@@ -108,27 +106,8 @@ class SourcesTest {
     @Test
     void aPeerCannotForgeALogLineNorFloodTheLog() throws Exception {
         PeerNode node = start(NodeConfig.of(folder("a"), freePort(), List.of()));
-        List<String> lines = new ArrayList<>();
-        LogLine format = new LogLine();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                synchronized (lines) {
-                    lines.add(format.format(record));
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger("peer-node");
-        logger.addHandler(capture);
-        try (RawWebSocket peer = RawWebSocket.open(node.port())) {
+        LogCapture log = new LogCapture("peer-node", new LogLine()::format);
+        try (log; RawWebSocket peer = RawWebSocket.open(node.port())) {
             peer.sendText("{\"type\":\"x\\n12:00:00.000 INFO    peer-node: stored transaction \\\"forged\\\"\\u001b[31m\"}");
             for (int i = 0; i < 5_000; i++) {
                 peer.sendText("{\"type\":\"FLOOD\"}");
@@ -137,26 +116,19 @@ class SourcesTest {
             Thread.sleep(200);   // the quota refills a few lines
             peer.sendText("{\"type\":\"LAST\"}");
             // the message is counted before its line is logged: wait for the line itself
-            awaitTrue(() -> {
-                synchronized (lines) {
-                    return lines.stream().anyMatch(line -> line.contains("unknown type LAST"));
-                }
-            }, "the node logged the last one");
-        } finally {
-            logger.removeHandler(capture);
+            awaitTrue(() -> log.lines().stream().anyMatch(line -> line.contains("unknown type LAST")), "the node logged the last one");
         }
-        synchronized (lines) {
-            for (String line : lines) {
-                assertEquals(line.length() - System.lineSeparator().length(), line.indexOf(System.lineSeparator()),
-                        "one line per record: " + line);
-                assertFalse(line.contains("\u001b"), "an escape character reached the log: " + line);
-            }
-            assertTrue(lines.stream().anyMatch(line -> line.contains("unknown type x\\n12:00:00.000 INFO")), "the forged text, escaped");
-            long flood = lines.stream().filter(line -> line.contains("unknown type FLOOD")).count();
-            assertTrue(flood < 5_000 / 2, flood + " lines for 5,000 ignored messages");
-            assertTrue(lines.stream().anyMatch(line -> line.contains("suppressed ") && line.contains(" log lines about 127.0.0.1")),
-                    "one line says how many were suppressed");
+        List<String> lines = log.lines();
+        for (String line : lines) {
+            assertEquals(line.length() - System.lineSeparator().length(), line.indexOf(System.lineSeparator()),
+                    "one line per record: " + line);
+            assertFalse(line.contains("\u001b"), "an escape character reached the log: " + line);
         }
+        assertTrue(lines.stream().anyMatch(line -> line.contains("unknown type x\\n12:00:00.000 INFO")), "the forged text, escaped");
+        long flood = lines.stream().filter(line -> line.contains("unknown type FLOOD")).count();
+        assertTrue(flood < 5_000 / 2, flood + " lines for 5,000 ignored messages");
+        assertTrue(lines.stream().anyMatch(line -> line.contains("suppressed ") && line.contains(" log lines about 127.0.0.1")),
+                "one line says how many were suppressed");
     }
 
     @Test

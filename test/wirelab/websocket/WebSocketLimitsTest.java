@@ -95,28 +95,9 @@ class WebSocketLimitsTest {
     @Test
     void oneSourceSendingBadRequestsFillsTheLogOnlyToItsQuota() throws Exception {
         start(WebSocketServer.Options.onPort(0));
-        java.util.List<String> lines = new java.util.ArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                synchronized (lines) {
-                    lines.add(record.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("websocket-server");
-        logger.addHandler(capture);
-        int requests = 3_000;
-        long started = System.nanoTime();
-        try {
+        try (wirelab.LogCapture log = new wirelab.LogCapture("websocket-server")) {
+            int requests = 3_000;
+            long started = System.nanoTime();
             for (int i = 0; i < requests; i++) {
                 try (RawWebSocket raw = new RawWebSocket(server.port())) {
                     raw.writeAscii("POST / HTTP/1.1\r\nHost: localhost\r\n\r\n");   // each gets 405, and a log line
@@ -130,15 +111,12 @@ class WebSocketLimitsTest {
                 raw.readResponse();
             }
             long allowed = wirelab.LogQuota.BURST + (long) Math.ceil(wirelab.LogQuota.PER_SECOND * (seconds + 1));
-            synchronized (lines) {
-                long logged = lines.stream().filter(line -> line.contains("HTTP 405")).count();
-                assertTrue(logged <= allowed && logged < requests, logged + " lines for " + requests + " refusals in "
-                        + seconds + " s; the quota allows " + allowed);
-                assertTrue(lines.stream().anyMatch(line -> line.startsWith("suppressed ") && line.contains("127.0.0.1")),
-                        "one line says how many were suppressed");
-            }
-        } finally {
-            logger.removeHandler(capture);
+            java.util.List<String> lines = log.lines();
+            long logged = lines.stream().filter(line -> line.contains("HTTP 405")).count();
+            assertTrue(logged <= allowed && logged < requests, logged + " lines for " + requests + " refusals in "
+                    + seconds + " s; the quota allows " + allowed);
+            assertTrue(lines.stream().anyMatch(line -> line.startsWith("suppressed ") && line.contains("127.0.0.1")),
+                    "one line says how many were suppressed");
         }
     }
 
