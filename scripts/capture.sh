@@ -76,14 +76,9 @@ capture_exchange() {
   if port_in_use 3000; then port=0; fi
   java_command wirelab.exchange.ExchangeServer
   "${JAVA_CMD[@]}" --port "$port" --drop 0.3 >"$server_log" 2>&1 &
-  started_pids+=($!)
-  port=""
-  for _ in $(seq 1 100); do   # the server logs its port once it listens
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$server_log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$server_log" >&2; echo "capture: the server did not start" >&2; exit 1; }
+  local server_pid=$!
+  started_pids+=("$server_pid")
+  port=$(await_port "$server_log" "$server_pid") || { cat "$server_log" >&2; echo "capture: the server did not start" >&2; exit 1; }
   start_capture "tcp port $port"
   java_command wirelab.exchange.ExchangeClient
   "${JAVA_CMD[@]}" --port "$port" --streams 1 --out build/capture/output.json
@@ -93,7 +88,7 @@ capture_exchange() {
 capture_network() {
   local n=3 k id
   for k in $(seq 1 "$n"); do
-    if [ -f "nodes/node-$k/node.pid" ] && node_running "$ROOT/nodes/node-$k"; then
+    if node_running "$ROOT/nodes/node-$k"; then
       echo "capture: node-$k is running; make stop-network first, so that the capture sees the network start" >&2
       trap - EXIT; exit 1
     fi

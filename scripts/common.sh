@@ -38,23 +38,41 @@ java_command() {
   JAVA_CMD+=("$@" "$main")
 }
 
-# node_running FOLDER: true when FOLDER/node.pid names a live process running that node. A
-# killed process that nobody has reaped yet (a zombie) is not running, and neither is an
-# unrelated process that happens to have reused the pid.
-node_running() {
+# pid_running PIDFILE COMMAND: true when PIDFILE names a live process whose command line holds
+# COMMAND. A killed process that nobody has reaped yet (a zombie) is not running, and neither is
+# an unrelated process that happens to have reused the pid.
+pid_running() {
   local pid
-  pid=$(cat "$1/node.pid" 2>/dev/null) || return 1
+  pid=$(cat "$1" 2>/dev/null) || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   if [ -r "/proc/$pid/status" ]; then
     grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" && return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "wirelab.p2p.PeerNode $1" || return 1
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$2" || return 1
   else   # no /proc (macOS): ask ps for the command line instead
-    ps -p "$pid" -o command= 2>/dev/null | grep -qF "wirelab.p2p.PeerNode $1" || return 1
+    ps -p "$pid" -o command= 2>/dev/null | grep -qF "$2" || return 1
   fi
   return 0
+}
+
+# node_running FOLDER: true when FOLDER/node.pid names a live process running that node.
+node_running() {
+  pid_running "$1/node.pid" "wirelab.p2p.PeerNode $1"
 }
 
 # port_in_use PORT: true when something on this machine accepts TCP connections on PORT (bash alone).
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# await_port LOG [PID]: prints the port a server or node logged once it listens (its "listening
+# on host:port" line), within 10 s; fails at once when PID is given and that process has ended.
+await_port() {
+  local port=""
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*listening on [^0-9]*[0-9.]*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+    [ -n "$port" ] && { echo "$port"; return 0; }
+    if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then return 1; fi
+    sleep 0.1
+  done
+  return 1
 }

@@ -15,14 +15,8 @@ java_command wirelab.exchange.ExchangeServer
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
 
-port=""
-for _ in $(seq 1 100); do   # the server logs its port once it listens
-  port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$server_log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$server_log"; echo "demo: the server did not start" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "demo: the server did not report its port within 10 s" >&2; exit 1; }
+port=$(await_port "$server_log" "$server_pid") \
+  || { cat "$server_log"; echo "demo: the server did not start, or did not report its port within 10 s" >&2; exit 1; }
 echo "== server pid $server_pid listening on 127.0.0.1:$port, dropping 30% of streamed packets, 20 ms per response"
 
 echo "== client"

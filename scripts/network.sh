@@ -13,13 +13,7 @@ setup_java
 LINKS_PID="$ROOT/nodes/links.pid"
 
 links_running() {
-  local pid
-  pid=$(cat "$LINKS_PID" 2>/dev/null) || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  if [ -r "/proc/$pid/cmdline" ]; then
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "wirelab.LinkSimulator" || return 1
-  fi
-  return 0
+  pid_running "$LINKS_PID" "wirelab.LinkSimulator"
 }
 
 # start_links N DELAY_MS: the link simulator, a station for each of node-1..node-N.

@@ -25,15 +25,6 @@ training() {   # training MAIN: JAVA_CMD runs MAIN as the scripts do, writing it
     java_command "$1" "-XX:ArchiveClassesAtExit=$out/$name.jsa"
   fi
 }
-await_port() {   # await_port LOG: the port a server or node logged once it listens
-  local port=""
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on [^0-9]*[0-9.]*:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.1
-  done
-  return 1
-}
 await_line() {   # await_line FILE TEXT: true once FILE holds TEXT, within 10 s
   for _ in $(seq 1 100); do grep -qF "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   return 1
