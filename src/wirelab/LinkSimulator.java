@@ -162,10 +162,10 @@ public final class LinkSimulator implements AutoCloseable {
                 return;
             }
             tunnels.add(tunnel);
-            BlockingQueue<byte[]> toServer = new LinkedBlockingQueue<>();
-            BlockingQueue<byte[]> toClient = new LinkedBlockingQueue<>();
+            BlockingQueue<Chunk> toServer = new LinkedBlockingQueue<>();
+            BlockingQueue<Chunk> toClient = new LinkedBlockingQueue<>();
             byte[] established = "HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-            toClient.add(chunk(System.nanoTime(), established, established.length));   // the proxy's own answer: not delayed
+            toClient.add(new Chunk(System.nanoTime(), established));   // the proxy's own answer: not delayed
             InputStream fromServer = server.getInputStream();
             Thread.ofVirtual().name("link-read").start(() -> read(in, toServer, tunnel));
             Thread.ofVirtual().name("link-read").start(() -> read(fromServer, toClient, tunnel));
@@ -176,8 +176,12 @@ public final class LinkSimulator implements AutoCloseable {
         }
     }
 
+    /** Bytes read from one end, and when they may be written to the other (System.nanoTime); no bytes: the end, a FIN. */
+    private record Chunk(long dueNanos, byte[] bytes) {
+    }
+
     /** Each chunk read is stamped with when it may be written on: the link's delay, jittered, never before the one before it. */
-    private void read(InputStream in, BlockingQueue<byte[]> queue, Tunnel tunnel) {
+    private void read(InputStream in, BlockingQueue<Chunk> queue, Tunnel tunnel) {
         long lastDue = 0;
         byte[] buffer = new byte[CHUNK];
         try {
@@ -186,44 +190,30 @@ public final class LinkSimulator implements AutoCloseable {
                 long jitter = now.jitterMs() == 0 ? 0 : ThreadLocalRandom.current().nextLong(-now.jitterMs(), now.jitterMs() + 1);
                 long due = Math.max(lastDue, System.nanoTime() + Math.max(0, now.delayMs() + jitter) * 1_000_000L);
                 lastDue = due;
-                queue.add(chunk(due, buffer, n));
+                queue.add(new Chunk(due, Arrays.copyOf(buffer, n)));
             }
         } catch (IOException e) {
             // reset, or closed: the end of this direction
         }
-        queue.add(new byte[0]);   // the end: the writer passes it on as a FIN, after what came before
+        queue.add(new Chunk(0, new byte[0]));   // the end: the writer passes it on as a FIN, after what came before
     }
 
-    /** A chunk as the queues hold it: when it is due (System.nanoTime, 8 bytes big-endian), then its bytes. */
-    private static byte[] chunk(long due, byte[] bytes, int length) {
-        byte[] chunk = new byte[8 + length];
-        for (int i = 0; i < 8; i++) {
-            chunk[i] = (byte) (due >>> (56 - 8 * i));
-        }
-        System.arraycopy(bytes, 0, chunk, 8, length);
-        return chunk;
-    }
-
-    private void write(BlockingQueue<byte[]> queue, Socket to, Tunnel tunnel) {
+    private void write(BlockingQueue<Chunk> queue, Socket to, Tunnel tunnel) {
         try {
             OutputStream out = to.getOutputStream();
             while (true) {
-                byte[] chunk = queue.take();
-                if (chunk.length == 0) {
+                Chunk chunk = queue.take();
+                if (chunk.bytes().length == 0) {
                     to.shutdownOutput();
                     break;
                 }
-                long due = 0;
-                for (int i = 0; i < 8; i++) {
-                    due = (due << 8) | (chunk[i] & 0xFF);
-                }
-                waitUntil(due);
+                waitUntil(chunk.dueNanos());
                 waitWhileCut(tunnel);
                 long rate = conditions.bytesPerSecond();
                 if (rate > 0) {
-                    Thread.sleep((chunk.length - 8) * 1000L / rate);
+                    Thread.sleep(chunk.bytes().length * 1000L / rate);
                 }
-                out.write(chunk, 8, chunk.length - 8);
+                out.write(chunk.bytes());
             }
         } catch (IOException | InterruptedException e) {
             tunnel.reset();
@@ -301,7 +291,14 @@ public final class LinkSimulator implements AutoCloseable {
             System.exit(flags.help() ? 0 : 2);
         }
         List<Integer> ports = new ArrayList<>();
-        Arrays.stream(flags.string("node-ports", "").split(",")).map(String::trim).map(Integer::parseInt).forEach(ports::add);
+        for (String port : flags.string("node-ports", "").split(",")) {
+            try {
+                ports.add(Integer.parseInt(port.trim()));
+            } catch (NumberFormatException e) {
+                System.err.println("link-simulator: --node-ports takes port numbers separated by commas, got " + Text.abbreviate(port));
+                System.exit(2);
+            }
+        }
         Conditions conditions = new Conditions((int) flags.integer("delay-ms", 0, 0, 60_000),
                 (int) flags.integer("jitter-ms", 0, 0, 60_000), flags.integer("bytes-per-second", 0, 0, Long.MAX_VALUE));
         LinkSimulator simulator = start(ports, 10_000, conditions);
