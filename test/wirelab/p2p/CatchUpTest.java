@@ -139,6 +139,8 @@ class CatchUpTest {
     void catchUpMessagesOfBadShapeOrOutOfTurnAreIgnoredAndNothingIsStored() throws Exception {
         PeerNode node = startNode(freePort(), List.of());
         send(node, 3, "held");
+        // stored first: a SYNC naming an empty pool (count 0, digest 0) is in sync with a node that holds none yet
+        awaitTrue(() -> node.transactionCount() == 3, "the three are stored");
         JdkClient client = JdkClient.connect(node.address());
         client.send("{\"type\":\"SYNC_WANT\",\"data\":{\"ids\":[\"\\\"held-0\\\"\"]}}");   // never offered
         client.send("{\"type\":\"SYNC_IDS\",\"data\":{\"buckets\":[1],\"ids\":[]}}");       // out of turn
