@@ -191,8 +191,8 @@ final class Inbox {
         TransactionDigest digest;
         String name;
         try {
-            digest = TransactionDigest.of(transaction);   // refuses text that is not Unicode
-            name = TransactionId.of(transaction);         // refuses an id field no node accepts
+            digest = TransactionDigest.of(transaction);     // refuses text that is not Unicode
+            name = TransactionId.of(transaction, digest);   // refuses an id field no node accepts
         } catch (IllegalArgumentException e) {
             invalid(from, "ignored a TRANSACTION from " + from + ": " + e.getMessage());
             return;

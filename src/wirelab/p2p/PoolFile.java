@@ -138,8 +138,8 @@ final class PoolFile {
             String json = transaction.toString();
             TransactionDigest digest;
             try {
-                TransactionId.of(transaction);   // its id field, if any, is one a node accepts
                 digest = TransactionDigest.of(transaction);
+                TransactionId.of(transaction, digest);   // its id field, if any, is one a node accepts
             } catch (IllegalArgumentException e) {
                 if (first) {
                     log.log(WARNING, file + ": dropped line " + lineNumber + ", a transaction no node would store ("

@@ -1,6 +1,9 @@
 package wirelab.p2p;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 import com.google.gson.JsonObject;
@@ -25,7 +28,12 @@ record TransactionDigest(long high, long low) {
 
     /** The digest of a transaction; an IllegalArgumentException says why it has none (text that is not Unicode). */
     static TransactionDigest of(JsonObject transaction) {
-        byte[] hash = TransactionId.sha256(CanonicalJson.of(transaction));
+        byte[] hash;
+        try {
+            hash = MessageDigest.getInstance("SHA-256").digest(CanonicalJson.of(transaction).getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
         ByteBuffer bytes = ByteBuffer.wrap(hash);
         return new TransactionDigest(bytes.getLong(), bytes.getLong());
     }
