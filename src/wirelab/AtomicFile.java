@@ -2,6 +2,7 @@ package wirelab;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -10,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -26,7 +29,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * A process killed between steps 1 and 3 leaves its temp file behind; {@link #removeStaleTemps}
  * clears those at the next start. The client's output.json is written this way, and a node's
- * transactions.json when it is written whole.
+ * transactions.json when it is written whole; a wallet's keys with {@link #writeSecret}, whose
+ * temp file is its owner's alone from the start.
  */
 public final class AtomicFile {
 
@@ -39,13 +43,26 @@ public final class AtomicFile {
     }
 
     public static void write(Path file, Content content) throws IOException {
+        write(file, content, false);
+    }
+
+    /**
+     * The same for a secret (a private key): the temp file is created readable and writable by
+     * its owner alone (mode 600, where the file system has POSIX permissions), so the secret is
+     * never readable by others, not even before the rename.
+     */
+    public static void writeSecret(Path file, Content content) throws IOException {
+        write(file, content, true);
+    }
+
+    private static void write(Path file, Content content, boolean secret) throws IOException {
         Path target = file.toAbsolutePath();
         Path directory = target.getParent();
         // A random name, not a secure one: CREATE_NEW below refuses a clash. (UUID.randomUUID would
         // seed SecureRandom first, 20-odd ms of a short command's start-up.)
         Path temp = directory.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
-            try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (OutputStream out = Channels.newOutputStream(create(temp, secret))) {
                 content.writeTo(out);
             }
             keepPermissions(target, temp);
@@ -57,6 +74,15 @@ public final class AtomicFile {
         } finally {
             Files.deleteIfExists(temp);   // only still there when something failed
         }
+    }
+
+    /** A new file (never one that exists), owner-only when {@code secret} and the file system can say so. */
+    private static FileChannel create(Path temp, boolean secret) throws IOException {
+        Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        if (secret && Files.getFileAttributeView(temp.getParent(), PosixFileAttributeView.class) != null) {
+            return FileChannel.open(temp, options, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        return FileChannel.open(temp, options);
     }
 
     /** Deletes temp files of {@code file} that a killed process left behind. */

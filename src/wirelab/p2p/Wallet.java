@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -75,12 +74,7 @@ public final class Wallet {
         JsonObject keys = new JsonObject();
         keys.addProperty(SignedTransaction.PUBLIC_KEY, HexFormat.of().formatHex(SignedTransaction.raw(pair.getPublic())));
         keys.addProperty("privateKey", HexFormat.of().formatHex(pkcs8, PKCS8_PREFIX.length, pkcs8.length));
-        AtomicFile.write(file, out -> out.write((keys + "\n").getBytes(StandardCharsets.UTF_8)));
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: its own rules decide who reads it
-        }
+        AtomicFile.writeSecret(file, out -> out.write((keys + "\n").getBytes(StandardCharsets.UTF_8)));   // owner-only from its first byte
     }
 
     /** The transaction signed: {@code publicKey} set to this wallet's, {@code signature} over the rest. */
