@@ -1,7 +1,6 @@
 package wirelab.p2p;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,10 +16,6 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class MessageCounts {
 
-    /** Types are counted by name only when they are ones this node speaks; anything else counts as OTHER. */
-    static final Set<String> KNOWN = Set.of("HANDSHAKE", "TRANSACTION", "SYNC", "SYNC_BUCKETS",
-            "SYNC_IDS", "SYNC_WANT", "IHAVE", "GRAFT", "PRUNE");
-
     private final Map<String, LongAdder> sent = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final AtomicLong bytesSent = new AtomicLong();
@@ -31,8 +26,9 @@ final class MessageCounts {
         bytesSent.addAndGet(bytes);
     }
 
+    /** Types are counted by name only when they are ones this node speaks ({@link Message.Type}); anything else counts as OTHER. */
     void received(String type) {
-        received.computeIfAbsent(KNOWN.contains(type) ? type : "OTHER", t -> new LongAdder()).increment();
+        received.computeIfAbsent(Message.Type.named(type) != null ? type : "OTHER", t -> new LongAdder()).increment();
     }
 
     void refused(Refusal reason) {
